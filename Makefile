@@ -18,5 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Lambda zips for arm64 and x86_64 in dist/ (dependency wheels for the Lambda's platform and Python).
+package: $(STAMP)
+	$(PY) scripts/package.py
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Build the provider's Lambda zips: ``dist/ecr-repos-provider-<arch>.zip`` for arm64 and x86_64.
+
+Each zip holds, at its root:
+- ``provider/``  the package (without ``cfnlint_rules/``, which only cfn-lint loads),
+- ``schema/ecr-repos.schema.json``  (the provider reads it from ``<provider>/../schema/``),
+- the runtime dependencies (crhelper, jsonschema and its dependencies) installed by pip from
+  wheels built for the Lambda's platform and Python version. rpds-py (under jsonschema) is
+  compiled, so a zip built from the host's site-packages would break on the other architecture.
+
+boto3 is not bundled: the Lambda Python runtime ships one, the provider uses only long-standing
+ECR calls, and boto3 + botocore would add about 13 MB unpacked (several MB zipped), past the
+3 MB budget. Bundle it yourself (``--with-boto3``) if you must pin the SDK version.
+
+Dependency versions are pinned to the ones installed in the environment running this script
+(the versions the tests ran with) when they are installed there. The zip is deterministic: entries
+sorted, fixed timestamps and permissions, no bytecode (``pip install --no-compile``).
+
+Usage: python scripts/package.py [--arch arm64|x86_64 ...] [--out DIR] [--with-boto3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON_VERSION = "3.13"  # keep in step with Runtime: python3.13 in templates/
+PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+# Runtime dependencies of the Lambda. boto3 comes with the runtime; PyYAML is for the CLI only.
+RUNTIME_REQUIREMENTS = ["crhelper", "jsonschema"]
+SKIP_DIRS = {"__pycache__", "cfnlint_rules"}
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+
+
+def _dist_name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0]
+
+
+def project_requirements() -> dict[str, str]:
+    """The project's requirement strings for RUNTIME_REQUIREMENTS, read from pyproject.toml."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+        return {name: name for name in RUNTIME_REQUIREMENTS}
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        deps = tomllib.load(fh)["project"]["dependencies"]
+    by_name = {_dist_name(dep).lower(): dep for dep in deps}
+    return {name: by_name.get(name, name) for name in RUNTIME_REQUIREMENTS}
+
+
+def installed_pins(names: list[str]) -> list[str]:
+    """``name==version`` for each name and its (non-extra) dependencies installed here."""
+    pins: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        key = name.lower().replace("_", "-")
+        if key in pins:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+        for req in dist.requires or []:
+            if "extra ==" not in req:
+                todo.append(_dist_name(req))
+    return sorted(pins.values())
+
+
+def install_dependencies(target: Path, arch: str, with_boto3: bool) -> None:
+    requirements = list(project_requirements().values())
+    if with_boto3:
+        requirements.append("boto3")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
+        constraints.write("\n".join(installed_pins([_dist_name(r) for r in requirements])) + "\n")
+    try:
+        subprocess.run(
+            [
+                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                "--no-compile", "--only-binary=:all:", "--platform", PLATFORMS[arch],
+                "--python-version", PYTHON_VERSION, "--implementation", "cp",
+                "--target", str(target), "--constraint", constraints.name, *requirements,
+            ],
+            check=True,
+        )
+    finally:
+        os.unlink(constraints.name)
+    # Console scripts are useless in a Lambda and carry the build machine's interpreter path;
+    # the dependencies' own test suites and benchmarks are dead weight.
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for junk in sorted(target.glob("*/tests")) + sorted(target.glob("*/benchmarks")):
+        shutil.rmtree(junk)
+
+
+def copy_sources(target: Path) -> None:
+    shutil.copytree(
+        ROOT / "provider",
+        target / "provider",
+        ignore=lambda _dir, names: [n for n in names if n in SKIP_DIRS or n.endswith(".pyc")],
+    )
+    (target / "schema").mkdir(exist_ok=True)
+    shutil.copy2(ROOT / "schema" / "ecr-repos.schema.json", target / "schema" / "ecr-repos.schema.json")
+
+
+def write_zip(staging: Path, zip_path: Path) -> None:
+    """Zip ``staging`` deterministically: sorted entries, fixed dates and modes, no bytecode."""
+    files = sorted(
+        p for p in staging.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = zip_path.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so that the mode below is honoured
+            info.external_attr = (0o100644 << 16)  # world-readable: Lambda runs as another user
+            zf.writestr(info, path.read_bytes(), compresslevel=9)
+    tmp.replace(zip_path)
+
+
+def stage(arch: str, staging: Path, with_boto3: bool = False) -> None:
+    install_dependencies(staging, arch, with_boto3)
+    copy_sources(staging)
+
+
+def build(arch: str, out_dir: Path, with_boto3: bool = False) -> Path:
+    zip_path = out_dir / f"ecr-repos-provider-{arch}.zip"
+    with tempfile.TemporaryDirectory(prefix=f"ecr-repos-{arch}-") as tmp:
+        staging = Path(tmp)
+        stage(arch, staging, with_boto3)
+        write_zip(staging, zip_path)
+    return zip_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", action="append", choices=sorted(PLATFORMS), help="default: both")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output directory (default: dist/)")
+    parser.add_argument("--with-boto3", action="store_true", help="bundle boto3 (not needed on Lambda)")
+    args = parser.parse_args(argv)
+    for arch in args.arch or sorted(PLATFORMS):
+        path = build(arch, args.out, args.with_boto3)
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size:,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
