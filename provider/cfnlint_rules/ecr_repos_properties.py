@@ -71,6 +71,15 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
             yield err
 
 
+_TYPE_HINTS = {
+    "boolean": "use true or false",
+    "integer": "use a whole number",
+    "object": "use a map",
+    "array": "use a list",
+    "string": "use a string",
+}
+
+
 def field_path(path: Sequence[Any]) -> str:
     """``['EcrRepositories', 'app/api', 'ExpirationRules', 0, 'Days']`` -> ``EcrRepositories.app/api.ExpirationRules[0].Days``."""
     text = ""
@@ -116,6 +125,10 @@ def explain(err: Any) -> str:
         return f"{where}: {err.instance!r} is not an AWS account id; use 12 digits"
     if keyword == "pattern" and path and path[-1] == "TagPattern":
         return f"{where}: {err.instance!r} has more than 4 '*' wildcards; ECR allows at most 4"
+    if keyword == "type" and err.validator_value in _TYPE_HINTS:
+        return f"{where}: {err.message}; {_TYPE_HINTS[err.validator_value]}"
+    if keyword == "uniqueItems":
+        return f"{where}: {err.instance!r} repeats an account id; list each account once"
     if keyword == "required":
         return f"{where}: {err.message}; add it"
     return f"{where}: {err.message}"

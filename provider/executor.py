@@ -1,0 +1,238 @@
+"""The only module that calls ECR: reads the state the planner needs, applies plans concurrently.
+
+Every ``ClientError`` is translated here, at one boundary, into the provider's errors. Work on
+different repositories runs in a bounded thread pool (``ECR_REPOS_CONCURRENCY``, default 16);
+actions on one repository run in order. botocore's ``standard`` retry mode retries throttling.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from .errors import AwsCallFailed, EcrReposError, OutOfTime, RepositoriesNotEmpty
+from .planner import (
+    Action,
+    CreateRepository,
+    DeleteLifecyclePolicy,
+    DeleteRepository,
+    DeleteRepositoryPolicy,
+    Plan,
+    PutLifecyclePolicy,
+    RepoState,
+    SetMutability,
+    SetRepositoryPolicy,
+    SetScanOnPush,
+    TagRepository,
+    UntagRepository,
+)
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_MAX_ATTEMPTS = 10
+
+T = TypeVar("T")
+
+
+def concurrency() -> int:
+    try:
+        return max(1, int(os.environ.get("ECR_REPOS_CONCURRENCY", DEFAULT_CONCURRENCY)))
+    except ValueError:
+        return DEFAULT_CONCURRENCY
+
+
+def make_client(region: str | None = None, *, pool: int | None = None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": DEFAULT_MAX_ATTEMPTS},
+        max_pool_connections=max(10, pool or concurrency()),
+    )
+    return boto3.client("ecr", region_name=region, config=config)
+
+
+def _code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+
+
+def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
+    error = getattr(exc, "response", {}).get("Error", {})
+    return AwsCallFailed(repo, operation, error.get("Code", type(exc).__name__), error.get("Message", str(exc)))
+
+
+class Executor:
+    """Reads and writes one registry through one ECR client (thread-safe, shared by the pool)."""
+
+    def __init__(self, client: Any = None, *, region: str | None = None, workers: int | None = None,
+                 deadline: float | None = None):
+        self.workers = workers or concurrency()
+        self.client = client if client is not None else make_client(region, pool=self.workers)
+        self.deadline = deadline  # time.monotonic() value after which no new call starts
+        self.arns: dict[str, str] = {}
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def list_repositories(self) -> dict[str, RepoState]:
+        """Every repository of the registry, from DescribeRepositories pages (1000 per call)."""
+        found: dict[str, RepoState] = {}
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = self._call(None, "DescribeRepositories", self.client.describe_repositories, **kwargs)
+            for repo in page.get("repositories", []):
+                found[repo["repositoryName"]] = RepoState(
+                    name=repo["repositoryName"],
+                    arn=repo.get("repositoryArn", ""),
+                    immutable=repo.get("imageTagMutability", "MUTABLE") == "IMMUTABLE",
+                    scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
+                )
+            token = page.get("nextToken")
+            if not token:
+                return found
+
+    def inspect(self, states: dict[str, RepoState], names: Iterable[str], *, policies: bool = True) -> dict[str, RepoState]:
+        """Read tags (and lifecycle and repository policies) of ``names``; return the states completed."""
+        def read(name: str) -> RepoState:
+            state = states[name]
+            tags = self._call(name, "ListTagsForResource", self.client.list_tags_for_resource, resourceArn=state.arn)
+            tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}
+            if not policies:
+                return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map)
+            life = self._optional(name, "GetLifecyclePolicy", self.client.get_lifecycle_policy,
+                                  "LifecyclePolicyNotFoundException", "lifecyclePolicyText")
+            policy = self._optional(name, "GetRepositoryPolicy", self.client.get_repository_policy,
+                                    "RepositoryPolicyNotFoundException", "policyText")
+            return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map, life, policy)
+
+        wanted = sorted(n for n in names if n in states)
+        return dict(zip(wanted, self._map(read, wanted)))
+
+    def _optional(self, repo: str, operation: str, method: Callable[..., Any], missing: str, key: str) -> str | None:
+        try:
+            return self._call(repo, operation, method, repositoryName=repo, translate=False)[key]
+        except Exception as exc:  # noqa: BLE001 - sorted by error code below
+            if _code(exc) == missing:
+                return None
+            raise _translate(exc, repo, operation) from exc
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> None:
+        """Run the plan: repositories concurrently, each one's actions in order. Stops starting new
+        work at the first failure or at the deadline; raises what went wrong."""
+        groups = [c for c in plan.changes if c.actions]
+        total = sum(len(c.actions) for c in groups)
+        done = [0]
+        lock = threading.Lock()
+        failed = threading.Event()
+        not_empty: list[str] = []
+        errors: list[EcrReposError] = []
+
+        def run(change: Any) -> None:
+            for action in change.actions:
+                if failed.is_set():
+                    return
+                if self.deadline is not None and time.monotonic() > self.deadline:
+                    with lock:
+                        errors.append(OutOfTime(done[0], total))
+                    failed.set()
+                    return
+                try:
+                    self._apply_one(action)
+                except RepositoryNotEmptyMarker:
+                    with lock:
+                        not_empty.append(action.repo)
+                    return
+                except EcrReposError as exc:
+                    with lock:
+                        errors.append(exc)
+                    failed.set()
+                    return
+                with lock:
+                    done[0] += 1
+
+        self._map(run, groups)
+        if errors:
+            raise next((e for e in errors if not isinstance(e, OutOfTime)), errors[0])
+        if not_empty:
+            raise RepositoriesNotEmpty(not_empty)
+
+    def _apply_one(self, action: Action) -> None:
+        c = self.client
+        repo = action.repo
+        if isinstance(action, CreateRepository):
+            self._call(repo, "CreateRepository", c.create_repository, repositoryName=repo,
+                       imageTagMutability="IMMUTABLE" if action.immutable else "MUTABLE",
+                       imageScanningConfiguration={"scanOnPush": action.scan_on_push},
+                       tags=[{"Key": k, "Value": v} for k, v in action.tags])
+        elif isinstance(action, SetMutability):
+            self._call(repo, "PutImageTagMutability", c.put_image_tag_mutability, repositoryName=repo,
+                       imageTagMutability="IMMUTABLE" if action.immutable else "MUTABLE")
+        elif isinstance(action, SetScanOnPush):
+            self._call(repo, "PutImageScanningConfiguration", c.put_image_scanning_configuration,
+                       repositoryName=repo, imageScanningConfiguration={"scanOnPush": action.scan_on_push})
+        elif isinstance(action, PutLifecyclePolicy):
+            self._call(repo, "PutLifecyclePolicy", c.put_lifecycle_policy, repositoryName=repo,
+                       lifecyclePolicyText=action.text)
+        elif isinstance(action, DeleteLifecyclePolicy):
+            self._call(repo, "DeleteLifecyclePolicy", c.delete_lifecycle_policy, repositoryName=repo)
+        elif isinstance(action, SetRepositoryPolicy):
+            self._call(repo, "SetRepositoryPolicy", c.set_repository_policy, repositoryName=repo,
+                       policyText=action.text)
+        elif isinstance(action, DeleteRepositoryPolicy):
+            self._call(repo, "DeleteRepositoryPolicy", c.delete_repository_policy, repositoryName=repo)
+        elif isinstance(action, TagRepository):
+            self._call(repo, "TagResource", c.tag_resource, resourceArn=self._arn(repo),
+                       tags=[{"Key": k, "Value": v} for k, v in action.tags])
+        elif isinstance(action, UntagRepository):
+            self._call(repo, "UntagResource", c.untag_resource, resourceArn=self._arn(repo),
+                       tagKeys=list(action.keys))
+        elif isinstance(action, DeleteRepository):
+            try:
+                self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo,
+                           force=action.force, translate=False)
+            except Exception as exc:  # noqa: BLE001 - sorted by error code below
+                if _code(exc) == "RepositoryNotEmptyException":
+                    raise RepositoryNotEmptyMarker(repo) from exc
+                if _code(exc) == "RepositoryNotFoundException":
+                    return  # already gone: a retried Delete
+                raise _translate(exc, repo, "DeleteRepository") from exc
+        else:  # pragma: no cover - the planner makes no other action
+            raise TypeError(f"unknown action {action!r}")
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def remember_arns(self, states: dict[str, RepoState]) -> None:
+        self.arns = {n: s.arn for n, s in states.items() if s.arn}
+
+    def _arn(self, repo: str) -> str:
+        arn = self.arns.get(repo)
+        if arn:
+            return arn
+        page = self._call(repo, "DescribeRepositories", self.client.describe_repositories, repositoryNames=[repo])
+        return page["repositories"][0]["repositoryArn"]
+
+    def _call(self, repo: str | None, operation: str, method: Callable[..., T], *, translate: bool = True,
+              **kwargs: Any) -> T:
+        if not translate:
+            return method(**kwargs)
+        try:
+            return method(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
+            raise _translate(exc, repo, operation) from exc
+
+    def _map(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
+        if len(items) <= 1 or self.workers == 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+
+class RepositoryNotEmptyMarker(Exception):
+    """Internal: a DeleteRepository without force met images."""

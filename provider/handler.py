@@ -1,0 +1,172 @@
+"""Lambda entry point: ``provider.handler.handler(event, context)``.
+
+Thin by design: parse -> validate -> read actual state -> plan -> apply -> set Data -> return the
+physical id. crhelper sends the response (and a FAILED one if the Lambda is about to time out).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from crhelper import CfnResource
+
+from . import ownership, outputs, spec
+from .errors import EcrReposError, OwnershipConflict, shorten
+from .executor import Executor
+from .ownership import Owner
+from .planner import Plan, names_to_inspect, plan_apply, plan_delete
+
+logger = logging.getLogger(__name__)
+
+# Stop starting ECR calls this many seconds before the Lambda's time ends, so the FAILED response
+# names what happened instead of crhelper's bare "Execution timed out".
+TIME_MARGIN_SECONDS = float(os.environ.get("ECR_REPOS_TIME_MARGIN", "10"))
+
+helper = CfnResource(json_logging=False, log_level="INFO", boto_level="ERROR", sleep_on_delete=0)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the provider needs from a CloudFormation event."""
+
+    kind: str
+    owner: Owner
+    account: str
+    region: str
+    partition: str
+    request_id: str
+    physical_id: str | None
+    properties: dict[str, Any]
+    old_properties: dict[str, Any] | None
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> "Request":
+        arn = event["StackId"].split(":")
+        region, account = arn[3], arn[4]
+        return cls(
+            kind=event["RequestType"],
+            owner=Owner(event["StackId"], event["LogicalResourceId"]),
+            account=account,
+            region=region,
+            partition=arn[1] or outputs.partition_of(region),
+            request_id=event["RequestId"],
+            physical_id=event.get("PhysicalResourceId"),
+            properties=event.get("ResourceProperties") or {},
+            old_properties=event.get("OldResourceProperties"),
+        )
+
+
+def _executor(request: Request, context: Any) -> Executor:
+    deadline = None
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        deadline = time.monotonic() + remaining() / 1000.0 - TIME_MARGIN_SECONDS
+    return Executor(region=request.region, deadline=deadline)
+
+
+def create_or_update(event: dict[str, Any], context: Any) -> str:
+    request = Request.from_event(event)
+    owner = request.owner
+    request_gen = owner.generation(request.request_id)
+    old_gen = ownership.generation_of(request.physical_id) if request.kind == "Update" else None
+    # The id a FAILED response carries: the new one for a Create (its Delete must find what this
+    # attempt made), the current one for an Update (CloudFormation keeps it on failure).
+    helper.PhysicalResourceId = request.physical_id if request.kind == "Update" else owner.physical_id(request_gen)
+
+    desired = spec.parse(request.properties, request.partition)
+    old = None
+    if request.kind == "Update" and request.old_properties is not None:
+        old, _ = spec.check(request.old_properties, request.partition)
+    same_set = old is not None and set(old.repos) == set(desired.repos)
+    new_gen = old_gen if (request.kind == "Update" and old_gen and same_set) else request_gen
+
+    executor = _executor(request, context)
+    existing = executor.list_repositories()
+    states: dict[str, Any] = {n: existing.get(n) for n in desired.repos}
+    states.update(executor.inspect(existing, names_to_inspect(desired, old, set(existing))))
+    executor.remember_arns(existing)
+    plan = plan_apply(desired, states, owner, new_gen, old=old, old_gen=old_gen)
+    if plan.conflicts:
+        first = plan.conflicts[0]
+        raise OwnershipConflict(first.repo, first.owner_stack, adopt_possible=first.owner_stack is None)
+    _log_plan(request, plan)
+    executor.apply(plan)
+    _set_data(event, request, desired.names, plan.physical_id)
+    return plan.physical_id
+
+
+def delete(event: dict[str, Any], context: Any) -> str:
+    request = Request.from_event(event)
+    physical_id = request.physical_id or ""
+    helper.PhysicalResourceId = physical_id
+    if ownership.generation_of(physical_id) is None:
+        return physical_id  # not an id of ours (e.g. a Create that failed before choosing one)
+    names = spec.declared_names(request.properties)
+    executor = _executor(request, context)
+    existing = executor.list_repositories()
+    executor.remember_arns(existing)
+    states: dict[str, Any] = {n: existing.get(n) for n in names}
+    states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
+    empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
+    plan = plan_delete(names, states, request.owner, physical_id, empty)
+    _log_plan(request, plan)
+    executor.apply(plan)
+    return physical_id
+
+
+def _set_data(event: dict[str, Any], request: Request, names: list[str], physical_id: str) -> None:
+    data = outputs.attributes(request.account, request.region, names)
+    envelope = {
+        "Status": "SUCCESS",
+        "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Reason": "",
+        "NoEcho": False,
+    }
+    helper.Data.update(outputs.fit(data, envelope))
+
+
+def _log_plan(request: Request, plan: Plan) -> None:
+    summary = {c.change: 0 for c in plan.changes}
+    for c in plan.changes:
+        summary[c.change] += 1
+    logger.info("%s %s: %s; %d writes", request.kind, plan.physical_id, summary, len(plan.actions))
+
+
+def _guard(fn: Any) -> Any:
+    """Unexpected errors still reach CloudFormation as a short Reason that ends with what to do."""
+
+    def guarded(event: dict[str, Any], context: Any) -> str:
+        try:
+            return fn(event, context)
+        except EcrReposError:
+            raise
+        except Exception as exc:
+            logger.exception("unexpected error")
+            raise RuntimeError(shorten(
+                f"Internal error {type(exc).__name__}: {exc}. Retry; if it persists, report it with the logs."
+            )) from exc
+
+    return guarded
+
+
+helper.create(_guard(create_or_update))
+helper.update(_guard(create_or_update))
+helper.delete(_guard(delete))
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    """The Lambda entry point. Accepts CloudFormation's event directly or wrapped in SNS."""
+    if "Records" in event and event["Records"] and "Sns" in event["Records"][0]:
+        event = json.loads(event["Records"][0]["Sns"]["Message"])
+    try:
+        helper(event, context)
+    except Exception:  # pragma: no cover - crhelper already answers FAILED; never crash the runtime
+        logger.exception("unhandled error")

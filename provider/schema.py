@@ -1,0 +1,198 @@
+"""The properties schema (schema/ecr-repos.schema.json): loading, CloudFormation coercion, problems.
+
+The schema is the single description of the properties. This module coerces the strings that
+CloudFormation sends ("true", "14") to the types the schema names, then lists every problem with
+a field path and a fix. ECR rules that a schema cannot express live in ``spec``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+
+SCHEMA_FILE = "ecr-repos.schema.json"
+_INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
+
+
+def schema_path() -> Path:
+    """The schema sits in ``schema/`` beside the ``provider`` package, in the repo and in the Lambda zip."""
+    override = os.environ.get("ECR_REPOS_SCHEMA")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "schema" / SCHEMA_FILE
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    with open(schema_path(), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    # Imported here: jsonschema is the largest import of the package and only validation needs it.
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(load_schema())
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local ``$ref`` (``#/definitions/X``)."""
+    while "$ref" in node:
+        target: Any = load_schema()
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def coerce(value: Any, node: dict[str, Any] | None = None) -> Any:
+    """Turn CloudFormation's string scalars into the types the schema asks for; leave the rest as is."""
+    node = resolve(node if node is not None else load_schema())
+    kind = node.get("type")
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "integer":
+        if isinstance(value, str) and _INT_TEXT.match(value.strip()):
+            return int(value.strip())
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if kind == "object" and isinstance(value, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            if key in props:
+                out[key] = coerce(item, props[key])
+            elif isinstance(extra, dict):
+                out[key] = coerce(item, extra)
+            else:
+                out[key] = item
+        return out
+    if kind == "array" and isinstance(value, list) and isinstance(node.get("items"), dict):
+        return [coerce(item, node["items"]) for item in value]
+    return value
+
+
+def is_intrinsic(value: Any) -> bool:
+    """A CloudFormation intrinsic function or condition, such as ``{"Ref": "X"}`` or ``{"Fn::If": [...]}``."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key == "Ref" or key == "Condition" or key.startswith("Fn::")
+
+
+def _under_intrinsic(instance: Any, location: tuple[str | int, ...]) -> bool:
+    node = instance
+    if is_intrinsic(node):
+        return True
+    for part in location:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if is_intrinsic(node):
+            return True
+    return False
+
+
+_TYPE_WORDS = {
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "string": "a string",
+    "object": "a map of keys to values",
+    "array": "a list",
+}
+
+_PATTERN_WORDS = {
+    "AccountId": "must be a 12-digit AWS account id",
+    "TagPattern": "may hold at most 4 '*' wildcards",
+}
+
+_NAME_FIX = (
+    "is not a valid ECR repository name; use lowercase letters and digits, "
+    "separated by single '.', '_', '-' or '/'"
+)
+
+
+def _describe(error: Any, location: tuple[str | int, ...]) -> list[Problem]:
+    """Turn one jsonschema error into problems with an actionable message."""
+    keyword = error.validator
+    value = error.instance
+    schema_path = list(error.schema_path)
+    if "propertyNames" in schema_path:
+        key = value
+        where = location + (key,)
+        if "Tags" in location or (location and location[-1] == "Tags"):
+            if keyword == "not":
+                return [Problem(where, "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag")]
+            return [Problem(where, f"tag keys must be 1-128 characters (got {len(key)})")]
+        if keyword in ("minLength", "maxLength"):
+            return [Problem(where, f"repository names must be 2-256 characters (got {len(key)})")]
+        return [Problem(where, _NAME_FIX)]
+    if keyword == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        problems = []
+        for key in value:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            problems.append(Problem(location + (key,), f"unknown key; {fix}"))
+        return problems
+    if keyword == "required":
+        return [
+            Problem(location + (key,), "is required; add it")
+            for key in error.validator_value
+            if isinstance(value, dict) and key not in value
+        ]
+    if keyword == "type":
+        want = error.validator_value
+        words = _TYPE_WORDS.get(want, want) if isinstance(want, str) else " or ".join(want)
+        return [Problem(location, f"must be {words}, got {value!r}")]
+    if keyword == "minimum":
+        return [Problem(location, f"must be at least {error.validator_value}, got {value!r}")]
+    if keyword == "maximum":
+        return [Problem(location, f"must be at most {error.validator_value}, got {value!r}")]
+    if keyword == "pattern":
+        field = next((str(p) for p in reversed(location) if isinstance(p, str)), "")
+        if any(part in ("AdditionalPushAccountIds", "AdditionalPullAccountIds") for part in location):
+            field = "AccountId"
+        words = _PATTERN_WORDS.get(field, f"must match {error.validator_value}")
+        return [Problem(location, f"{words}, got {value!r}")]
+    if keyword == "minLength":
+        return [Problem(location, f"must be at least {error.validator_value} characters (got {len(value)})")]
+    if keyword == "maxLength":
+        return [Problem(location, f"must be at most {error.validator_value} characters (got {len(value)})")]
+    if keyword == "maxItems":
+        return [Problem(location, f"holds {len(value)} items; at most {error.validator_value} are allowed")]
+    if keyword == "maxProperties":
+        return [Problem(location, f"holds {len(value)} entries; at most {error.validator_value} are allowed")]
+    if keyword == "uniqueItems":
+        return [Problem(location, "lists the same value twice; remove the duplicate")]
+    return [Problem(location, error.message)]
+
+
+def schema_problems(properties: Any, *, allow_intrinsics: bool = False) -> list[Problem]:
+    """Every schema problem of already-coerced ``properties``, sorted by path.
+
+    ``allow_intrinsics`` (for templates read by the CLI): a value that is an intrinsic function,
+    or lies under one, is taken to be of the right type.
+    """
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(properties):
+        location = tuple(error.absolute_path)
+        if allow_intrinsics and _under_intrinsic(properties, location):
+            continue
+        problems.extend(_describe(error, location))
+    unique = {(p.location, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: [(0, x, "") if isinstance(x, int) else (1, 0, x) for x in p.location])
