@@ -1,0 +1,38 @@
+"""Unit tests of provider.ownership: owner identity, generations and physical ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider import ownership
+from provider.ownership import Owner
+
+STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1c2fa620-982a-11e3-aff7-50e2416294e0"
+
+
+def test_owner_is_stack_and_logical_id():
+    a, b = Owner(STACK, "Repos"), Owner(STACK, "Other")
+    assert a.token != b.token and a.token == Owner(STACK, "Repos").token
+    assert a.stack_name == "web"
+    assert a.tags("created") == {
+        "ecr-repos:owner": a.token, "ecr-repos:stack": "web", "ecr-repos:logical-id": "Repos", "ecr-repos:origin": "created"}
+
+
+def test_generation_is_per_request_and_repeatable():
+    owner = Owner(STACK, "Repos")
+    assert owner.generation("r1") == owner.generation("r1") != owner.generation("r2")
+    pid = owner.physical_id(owner.generation("r1"))
+    assert pid.startswith("ecr-repos:web:Repos:") and ownership.generation_of(pid) == owner.generation("r1")
+
+
+@pytest.mark.parametrize("pid", [None, "", "web_Repos_ABCD1234", "ecr-repos:web:Repos:XYZ", "ecr-repos:web:Repos:"])
+def test_foreign_physical_ids_have_no_generation(pid):
+    assert ownership.generation_of(pid) is None
+
+
+def test_classify():
+    owner = Owner(STACK, "Repos")
+    assert ownership.classify({}, owner) == ownership.UNOWNED
+    assert ownership.classify({"ecr-repos:owner": owner.token}, owner) == ownership.OURS
+    assert ownership.classify({"ecr-repos:owner": "x"}, owner) == ownership.OTHER
+    assert ownership.refs({"ecr-repos:ref:aaa": "1", "team": "x", "ecr-repos:ref:bbb": "1"}) == {"aaa", "bbb"}

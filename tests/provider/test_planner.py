@@ -1,0 +1,189 @@
+"""Unit tests of provider.planner: desired vs actual -> actions, no AWS at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider import ownership, planner, spec
+from provider.ownership import Owner
+from provider.planner import (
+    Conflict,
+    CreateRepository,
+    DeleteRepository,
+    DeleteRepositoryPolicy,
+    PutLifecyclePolicy,
+    RepoState,
+    SetMutability,
+    SetRepositoryPolicy,
+    SetScanOnPush,
+    TagRepository,
+    UntagRepository,
+)
+
+OWNER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/web/uuid", "Repos")
+OTHER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/other/uuid", "Repos")
+G1, G2 = "a" * 12, "b" * 12
+
+
+def desired(repos, **top):
+    return spec.parse({"ServiceToken": "t", "EcrRepositories": repos, **top})
+
+
+def state(name, repo=None, *, tags=None, immutable=True, scan=True, inspected=True, lifecycle_text=None, policy=None):
+    repo = repo or spec.parse({"ServiceToken": "t", "EcrRepositories": {name: {}}}).repos[name]
+    if not inspected:
+        return RepoState(name, immutable, scan, f"arn:{name}")
+    return RepoState(name, immutable, scan, f"arn:{name}", dict(tags or {}),
+                     repo.lifecycle_policy if lifecycle_text is None else lifecycle_text, policy)
+
+
+def ours(*gens, origin="created", extra=None):
+    tags = {**OWNER.tags(origin), **{ownership.ref_key(g): "1" for g in gens}}
+    tags.update(extra or {})
+    return tags
+
+
+def test_create_new_repository_is_three_writes_at_most():
+    want = desired({"app/api": {"AdditionalPullAccountIds": ["111111111111"], "Tags": {"team": "a"}}, "app/web": {}})
+    plan = planner.plan_apply(want, {"app/api": None, "app/web": None}, OWNER, G1)
+    assert plan.physical_id == OWNER.physical_id(G1)
+    api, web = plan.changes
+    assert [type(a) for a in api.actions] == [CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy]
+    assert [type(a) for a in web.actions] == [CreateRepository, PutLifecyclePolicy]
+    create = api.actions[0]
+    assert dict(create.tags) == {**OWNER.tags("created"), ownership.ref_key(G1): "1", "team": "a"}
+    assert (create.immutable, create.scan_on_push) == (True, True)
+
+
+def test_repeat_create_is_a_no_op():
+    want = desired({"app/api": {}})
+    plan = planner.plan_apply(want, {"app/api": state("app/api", tags=ours(G1))}, OWNER, G1)
+    assert plan.actions == [] and plan.by_change(planner.KEEP) == ["app/api"]
+
+
+@pytest.mark.parametrize(
+    "kw,expected",
+    [
+        ({"immutable": False}, [SetMutability("app/api", True)]),
+        ({"scan": False}, [SetScanOnPush("app/api", True)]),
+        ({"policy": '{"Version":"2012-10-17","Statement":[]}'}, [DeleteRepositoryPolicy("app/api")]),
+    ],
+)
+def test_drift_is_corrected(kw, expected):
+    want = desired({"app/api": {}})
+    plan = planner.plan_apply(want, {"app/api": state("app/api", tags=ours(G1), **kw)}, OWNER, G1)
+    assert plan.actions == expected
+
+
+def test_changed_lifecycle_and_policy():
+    want = desired({"app/api": {"ExpireAllImages": "true", "AdditionalPushAccountIds": ["111111111111"]}})
+    plan = planner.plan_apply(want, {"app/api": state("app/api", tags=ours(G1), lifecycle_text='{"rules":[]}')},
+                              OWNER, G1)
+    repo = want.repos["app/api"]
+    assert plan.actions == [PutLifecyclePolicy("app/api", repo.lifecycle_policy),
+                            SetRepositoryPolicy("app/api", repo.repository_policy)]
+
+
+@pytest.mark.parametrize(
+    "tags,adopt,conflict",
+    [
+        ({}, False, Conflict("app/api", None)),
+        ({"team": "x"}, False, Conflict("app/api", None)),
+        (OTHER.tags("created"), False, Conflict("app/api", "other")),
+        (OTHER.tags("created"), True, Conflict("app/api", "other")),
+    ],
+)
+def test_conflicts(tags, adopt, conflict):
+    want = desired({"app/api": {}, "app/new": {}}, AdoptExisting=str(adopt).lower())
+    plan = planner.plan_apply(want, {"app/api": state("app/api", tags=tags), "app/new": None}, OWNER, G1)
+    assert plan.conflicts == (conflict,)
+
+
+def test_adopt_tags_first_then_settings_and_keeps_foreign_tags():
+    want = desired({"app/api": {"IsImmutable": "true"}}, AdoptExisting="true")
+    plan = planner.plan_apply(want, {"app/api": state("app/api", tags={"team": "x"}, immutable=False,
+                                                      lifecycle_text="")}, OWNER, G1)
+    (change,) = plan.changes
+    assert change.change == planner.ADOPT
+    tag, *rest = change.actions
+    assert isinstance(tag, TagRepository)
+    assert dict(tag.tags) == {**OWNER.tags("adopted"), ownership.ref_key(G1): "1"}
+    assert [type(a) for a in rest] == [SetMutability, PutLifecyclePolicy]
+
+
+def test_update_tags_removes_only_what_was_managed_before():
+    old = desired({"app/api": {"Tags": {"a": "1", "b": "2"}}})
+    new = desired({"app/api": {"Tags": {"a": "9"}}})
+    st = state("app/api", tags=ours(G1, extra={"a": "1", "b": "2", "manual": "z"}))
+    plan = planner.plan_apply(new, {"app/api": st}, OWNER, G1, old=old, old_gen=G1)
+    assert plan.actions == [TagRepository("app/api", (("a", "9"),)), UntagRepository("app/api", ("b",))]
+    assert plan.by_change(planner.UPDATE) == ["app/api"]
+
+
+def test_update_with_new_generation_adds_ref_and_prunes_dead_ones():
+    old = desired({"app/api": {}, "app/old": {}})
+    new = desired({"app/api": {}, "app/new": {}})
+    dead = "c" * 12
+    states = {"app/api": state("app/api", tags=ours(G1, dead)), "app/new": None}
+    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
+    api = next(c for c in plan.changes if c.repo == "app/api")
+    assert api.actions == (TagRepository("app/api", ((ownership.ref_key(G2), "1"),)),
+                           UntagRepository("app/api", (ownership.ref_key(dead),)))
+    assert plan.removed == ("app/old",)
+    assert not any(isinstance(a, DeleteRepository) for a in plan.actions)
+
+
+def test_trusted_repository_is_not_inspected_and_only_gets_the_ref():
+    old = desired({"app/api": {}, "app/old": {}})
+    new = desired({"app/api": {}})
+    assert planner.names_to_inspect(new, old, {"app/api", "app/old"}) == set()
+    plan = planner.plan_apply(new, {"app/api": state("app/api", inspected=False)}, OWNER, G2, old=old, old_gen=G1)
+    assert plan.actions == [TagRepository("app/api", ((ownership.ref_key(G2), "1"),))]
+
+
+def test_unchanged_update_writes_nothing():
+    old = desired({"app/api": {}})
+    plan = planner.plan_apply(old, {"app/api": state("app/api", inspected=False)}, OWNER, G1, old=old, old_gen=G1)
+    assert plan.actions == []
+
+
+def test_names_to_inspect():
+    old = desired({"a1": {}, "b1": {}, "c1": {}})
+    new = desired({"a1": {}, "b1": {"IsImmutable": "false"}, "d1": {}, "e1": {}})
+    assert planner.names_to_inspect(new, old, {"a1", "b1", "c1", "d1"}) == {"b1", "d1"}
+    assert planner.names_to_inspect(new, None, {"a1", "b1", "d1"}) == {"a1", "b1", "d1"}
+
+
+@pytest.mark.parametrize(
+    "tags,empty,change,actions",
+    [
+        (ours(G1), False, planner.DELETE, (DeleteRepository("app/api", False),)),
+        (ours(G1), True, planner.DELETE, (DeleteRepository("app/api", True),)),
+        (ours(G1, G2), False, planner.UNREF, (UntagRepository("app/api", (ownership.ref_key(G1),)),)),
+        (ours(G1, origin="adopted", extra={"team": "x"}), True, planner.RELEASE,
+         (UntagRepository("app/api", tuple(sorted(ours(G1, origin="adopted")))),)),
+    ],
+)
+def test_delete(tags, empty, change, actions):
+    plan = planner.plan_delete(["app/api"], {"app/api": state("app/api", tags=tags)}, OWNER,
+                               OWNER.physical_id(G1), {"app/api": empty})
+    assert [(c.change, c.actions) for c in plan.changes] == [(change, actions)]
+
+
+@pytest.mark.parametrize(
+    "tags,physical_id",
+    [
+        ({}, OWNER.physical_id(G1)),  # unowned
+        (OTHER.tags("created") | {ownership.ref_key(G1): "1"}, OWNER.physical_id(G1)),  # another stack's
+        (ours(G2), OWNER.physical_id(G1)),  # not held by this id
+        (ours(G1), "web_Repos_ABCDEFGH"),  # a physical id that is not ours
+    ],
+)
+def test_delete_never_touches_what_it_does_not_hold(tags, physical_id):
+    plan = planner.plan_delete(["app/api"], {"app/api": state("app/api", tags=tags)}, OWNER, physical_id,
+                               {"app/api": True})
+    assert plan.actions == []
+
+
+def test_delete_of_missing_repository_is_nothing():
+    assert planner.plan_delete(["app/api"], {"app/api": None}, OWNER, OWNER.physical_id(G1), {}).actions == []

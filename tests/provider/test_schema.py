@@ -1,0 +1,146 @@
+"""Unit tests of provider.schema: coercion of CloudFormation strings and problem messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider.schema import coerce, load_schema, schema_problems
+
+
+def problems_of(props):
+    return [(p.path, p.message) for p in schema_problems(coerce(props))]
+
+
+def base(**repo):
+    return {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:p", "EcrRepositories": {"app/api": repo}}
+
+
+@pytest.mark.parametrize(
+    "value,node,expected",
+    [
+        ("true", {"type": "boolean"}, True),
+        ("false", {"type": "boolean"}, False),
+        ("True", {"type": "boolean"}, True),
+        ("yes", {"type": "boolean"}, "yes"),
+        ("14", {"type": "integer"}, 14),
+        ("-1", {"type": "integer"}, -1),
+        ("7.5", {"type": "integer"}, "7.5"),
+        (7.0, {"type": "integer"}, 7),
+        (123456789012, {"type": "string"}, "123456789012"),
+        (True, {"type": "string"}, True),
+        (["1", "x"], {"type": "array", "items": {"type": "integer"}}, [1, "x"]),
+    ],
+)
+def test_coerce_scalars(value, node, expected):
+    assert coerce(value, node) == expected
+
+
+def test_coerce_follows_refs_at_any_depth():
+    props = base(IsImmutable="false", ScanOnPush="true", ExpirationRules=[{"TagPattern": "dev-*", "Days": "7"}])
+    got = coerce(props)["EcrRepositories"]["app/api"]
+    assert got == {"IsImmutable": False, "ScanOnPush": True, "ExpirationRules": [{"TagPattern": "dev-*", "Days": 7}]}
+
+
+def test_valid_properties_have_no_problems():
+    props = base(
+        IsImmutable="true",
+        ExpireAllImages="false",
+        ExpirationRules=[{"TagPattern": "*-*-*-*", "Days": "1"}],
+        AdditionalPushAccountIds=["111111111111"],
+        AdditionalPullAccountIds=["222222222222"],
+        ScanOnPush="false",
+        Tags={"team": "platform"},
+        EmptyOnDelete="true",
+    )
+    props.update(Tags={"cost": "1"}, EmptyOnDelete="false", AdoptExisting="true", ServiceTimeout="300")
+    assert problems_of(props) == []
+
+
+@pytest.mark.parametrize(
+    "repo,expected",
+    [
+        ({"IsImmutable": "yes"}, [("EcrRepositories.app/api.IsImmutable", "must be true or false, got 'yes'")]),
+        (
+            {"ExpirationRules": [{"TagPattern": "dev-*", "Days": "7.5"}]},
+            [("EcrRepositories.app/api.ExpirationRules[0].Days", "must be a whole number, got '7.5'")],
+        ),
+        (
+            {"ExpirationRules": [{"TagPattern": "dev-*", "Days": "-1"}]},
+            [("EcrRepositories.app/api.ExpirationRules[0].Days", "must be at least 1, got -1")],
+        ),
+        (
+            {"ExpirationRules": [{"TagPattern": "a*b*c*d*e*f", "Days": "3"}]},
+            [("EcrRepositories.app/api.ExpirationRules[0].TagPattern", "may hold at most 4 '*' wildcards, got 'a*b*c*d*e*f'")],
+        ),
+        (
+            {"ExpirationRules": [{"Days": "3"}]},
+            [("EcrRepositories.app/api.ExpirationRules[0].TagPattern", "is required; add it")],
+        ),
+        (
+            {"AdditionalPullAccountIds": ["12345"]},
+            [("EcrRepositories.app/api.AdditionalPullAccountIds[0]", "must be a 12-digit AWS account id, got '12345'")],
+        ),
+        (
+            {"AdditionalPushAccountIds": ["111111111111", "111111111111"]},
+            [("EcrRepositories.app/api.AdditionalPushAccountIds", "lists the same value twice; remove the duplicate")],
+        ),
+        ({"IsImutable": "true"}, [("EcrRepositories.app/api.IsImutable", "unknown key; did you mean 'IsImmutable'?")]),
+        ({"Tags": {"aws:x": "1"}}, [("EcrRepositories.app/api.Tags.aws:x", "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag")]),
+        ({"Tags": {"team": ["a"]}}, [("EcrRepositories.app/api.Tags.team", "must be a string, got ['a']")]),
+        ({"LifecyclePolicyText": "{}"}, [("EcrRepositories.app/api.LifecyclePolicyText", "must be at least 100 characters (got 2)")]),
+    ],
+)
+def test_repository_problems(repo, expected):
+    assert problems_of(base(**repo)) == expected
+
+
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("App", "is not a valid ECR repository name"),
+        ("a", "repository names must be 2-256 characters (got 1)"),
+        ("app//api", "is not a valid ECR repository name"),
+        ("app/", "is not a valid ECR repository name"),
+        ("-app", "is not a valid ECR repository name"),
+        ("x" * 257, "repository names must be 2-256 characters (got 257)"),
+    ],
+)
+def test_repository_name_rules(name, message):
+    props = {"ServiceToken": "t", "EcrRepositories": {name: {}}}
+    [(path, got)] = problems_of(props)
+    assert path == f"EcrRepositories.{name}"
+    assert got.startswith(message)
+
+
+@pytest.mark.parametrize("name", ["ab", "app/api", "a.b_c-d/e", "x" * 256, "team1/app-2/v3"])
+def test_good_repository_names(name):
+    assert problems_of({"ServiceToken": "t", "EcrRepositories": {name: {}}}) == []
+
+
+def test_top_level_problems_all_reported_at_once():
+    props = {"EcrRepository": {}, "EmptyOnDelete": "maybe"}
+    assert problems_of(props) == [
+        ("EcrRepositories", "is required; add it"),
+        ("EcrRepository", "unknown key; did you mean 'EcrRepositories'?"),
+        ("EmptyOnDelete", "must be true or false, got 'maybe'"),
+        ("ServiceToken", "is required; add it"),
+    ]
+
+
+def test_intrinsics_are_accepted_only_when_asked():
+    props = {
+        "ServiceToken": {"Fn::ImportValue": "provider"},
+        "EcrRepositories": {"app/api": {"IsImmutable": {"Ref": "Immutable"}, "AdditionalPullAccountIds": {"Ref": "Ids"}}},
+    }
+    assert schema_problems(coerce(props), allow_intrinsics=True) == []
+    assert {p.path for p in schema_problems(coerce(props))} == {
+        "ServiceToken",
+        "EcrRepositories.app/api.IsImmutable",
+        "EcrRepositories.app/api.AdditionalPullAccountIds",
+    }
+
+
+def test_schema_is_the_shipped_file():
+    schema = load_schema()
+    assert schema["properties"]["EcrRepositories"]["propertyNames"]["maxLength"] == 256
+    assert schema["definitions"]["ExpirationRule"]["properties"]["Days"]["minimum"] == 1
