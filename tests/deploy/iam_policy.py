@@ -1,0 +1,152 @@
+"""A small IAM evaluator for the provider role's policy, and a recorder of the AWS calls a test makes.
+
+moto does not enforce IAM, so the deploy tests record every call the handler makes (service,
+operation, the resource ARN IAM would authorise) and evaluate them against the role's statements
+as written in the templates. Scope: identity-policy Allow/Deny statements with Action and Resource
+(``*`` and ``?`` wildcards); anything else (NotAction, NotResource, Condition) is refused, so
+that the evaluator never silently approves what it does not understand.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+from unittest import mock
+
+import botocore.client
+from cfnlint.decode import decode
+
+# Calls IAM does not authorise (AWS documents them as needing no permission).
+NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
+
+
+@dataclass(frozen=True)
+class Call:
+    action: str  # "ecr:CreateRepository"
+    resource: str  # the ARN IAM checks, or "*" when the call names no resource
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def matches(self, call: Call) -> bool:
+        return any(_wildcard(a, call.action, ignore_case=True) for a in self.actions) and any(
+            _wildcard(r, call.resource, ignore_case=False) for r in self.resources
+        )
+
+
+def _wildcard(pattern: str, value: str, *, ignore_case: bool) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def is_allowed(statements: list[Statement], call: Call) -> bool:
+    """IAM's rule for one identity policy: an explicit Deny wins, then any Allow, else denied."""
+    if call.action in NO_PERMISSION_NEEDED:
+        return True
+    if any(s.effect == "Deny" and s.matches(call) for s in statements):
+        return False
+    return any(s.effect == "Allow" and s.matches(call) for s in statements)
+
+
+# --- statements from a template ------------------------------------------------------------------
+
+def load_template(path: Path) -> dict[str, Any]:
+    template, matches = decode(str(path))
+    assert not matches, matches
+    return template
+
+
+def _resolve(value: Any, template: dict[str, Any], pseudo: dict[str, str]) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+            names = {**pseudo, **{k: _resolve(v, template, pseudo) for k, v in variables.items()}}
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: names[m.group(1)], text)
+        if fn == "Ref" and arg in pseudo:
+            return pseudo[arg]
+        if fn == "Fn::GetAtt":
+            logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+            kind = template["Resources"][logical]["Type"]
+            if (kind, attribute) == ("AWS::Logs::LogGroup", "Arn"):
+                return (f"arn:{pseudo['AWS::Partition']}:logs:{pseudo['AWS::Region']}:"
+                        f"{pseudo['AWS::AccountId']}:log-group:{logical}:*")
+    raise AssertionError(f"the evaluator cannot resolve {value!r}; extend it")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(template: dict[str, Any], *, partition: str, region: str, account: str) -> list[Statement]:
+    """Every statement of every inline policy of every AWS::IAM::Role, with pseudo parameters resolved."""
+    pseudo = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account}
+    statements = []
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        assert "ManagedPolicyArns" not in resource["Properties"], "managed policies cannot be evaluated here"
+        for policy in resource["Properties"].get("Policies", []):
+            for raw in _listed(policy["PolicyDocument"]["Statement"]):
+                unsupported = set(raw) - {"Sid", "Effect", "Action", "Resource"}
+                assert not unsupported, f"the evaluator does not understand {sorted(unsupported)}"
+                statements.append(Statement(
+                    effect=raw["Effect"],
+                    actions=tuple(_resolve(a, template, pseudo) for a in _listed(raw["Action"])),
+                    resources=tuple(_resolve(r, template, pseudo) for r in _listed(raw["Resource"])),
+                ))
+    return statements
+
+
+# --- recording the calls -----------------------------------------------------------------------
+
+def _repository_arn(client: Any, params: dict[str, Any], name: str, account: str) -> str:
+    meta = client.meta
+    partition = meta.partition if getattr(meta, "partition", None) else "aws"
+    return f"arn:{partition}:ecr:{meta.region_name}:{params.get('registryId', account)}:repository/{name}"
+
+
+def _calls_of(client: Any, operation: str, params: dict[str, Any], account: str) -> list[Call]:
+    service = client.meta.service_model.signing_name
+    action = f"{service}:{operation}"
+    if service != "ecr":
+        return [Call(action, "*")]
+    if "resourceArn" in params:
+        return [Call(action, params["resourceArn"])]
+    if operation == "DescribeRepositories" and not params.get("repositoryNames"):
+        # A registry-wide listing is authorised against every repository of the registry.
+        return [Call(action, _repository_arn(client, params, "*", account))]
+    names = params.get("repositoryNames") or ([params["repositoryName"]] if "repositoryName" in params else [])
+    if not names:
+        return [Call(action, "*")]
+    calls = [Call(action, _repository_arn(client, params, n, account)) for n in names]
+    if operation == "CreateRepository" and params.get("tags"):
+        # Creating with tags is also authorised as ecr:TagResource on the new repository.
+        calls += [Call("ecr:TagResource", c.resource) for c in calls]
+    return calls
+
+
+@contextmanager
+def record_calls(account: str) -> Iterator[list[Call]]:
+    """Record every AWS API call made by any botocore client (any thread) inside the block."""
+    calls: list[Call] = []
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        with lock:
+            calls.extend(_calls_of(client, operation_name, api_params, account))
+        return original(client, operation_name, api_params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording):
+        yield calls

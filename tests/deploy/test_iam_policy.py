@@ -1,0 +1,162 @@
+"""The provider role allows every AWS call the handler makes, across all features, and nothing more.
+
+moto does not enforce IAM, so an AccessDenied would first show up in a real deployment as a failed
+stack. This test records the calls the real Lambda entry point makes through a scenario that uses
+every feature, then evaluates them against the role's statements as written in each template.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.support.cfn import Resource
+
+from .conftest import ROOT
+from .iam_policy import Call, Statement, is_allowed, load_template, record_calls, role_statements
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+TEMPLATES = ["provider.yaml", "stackset.yaml"]
+
+
+def push_image(ecr, repo: str, tag: str) -> None:
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"digest": f"sha256:{'a' * 64}", "size": 1, "mediaType": "application/vnd.docker.container.image.v1+json"},
+                "layers": []}
+    ecr.put_image(repositoryName=repo, imageManifest=json.dumps(manifest), imageTag=tag)
+
+
+def names(ecr) -> list[str]:
+    return sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
+
+
+def every_feature(resource: Resource) -> dict[str, dict]:
+    return {
+        "Tags": {"team": "platform", "cost-center": "4711"},
+        "AdoptExisting": True,
+        "EcrRepositories": {
+            "app/api": {
+                "IsImmutable": True,
+                "ExpirationRules": [{"TagPattern": "dev-*", "Days": 7}],
+                "AdditionalPushAccountIds": ["111111111111"],
+                "AdditionalPullAccountIds": ["222222222222"],
+                "ScanOnPush": True,
+                "Tags": {"service": "api"},
+            },
+            "app/worker": {"IsImmutable": False, "ExpireAllImages": True, "ScanOnPush": False},
+            "app/batch": {"LifecyclePolicyText": json.dumps({"rules": [{
+                "rulePriority": 1, "description": "keep ten release images",
+                "selection": {"tagStatus": "tagged", "tagPrefixList": ["release-"],
+                              "countType": "imageCountMoreThan", "countNumber": 10},
+                "action": {"type": "expire"}}]})},
+            "legacy/web": {"AdditionalPullAccountIds": ["222222222222"]},
+        },
+    }
+
+
+def every_setting_changed() -> dict[str, dict]:
+    return {
+        "Tags": {"team": "platform-2"},  # value changed, cost-center removed
+        "AdoptExisting": True,
+        "EcrRepositories": {
+            "app/api": {
+                "IsImmutable": False,
+                "ExpirationRules": [{"TagPattern": "pr-*", "Days": 3}, {"TagPattern": "dev-*", "Days": 1}],
+                "AdditionalPullAccountIds": ["333333333333"],
+                "ScanOnPush": False,
+                "EmptyOnDelete": True,
+            },
+            "app/batch": {"AdditionalPushAccountIds": ["111111111111"]},
+            "legacy/web": {"IsImmutable": False},  # pull account dropped: no repository policy left
+            "app/new": {},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def recorded_calls() -> list[Call]:
+    """Create (with adoption), update of every setting with a removal and its cleanup, then a
+    Delete that empties a repository holding images: the calls the handler made."""
+    from moto import mock_aws
+
+    with mock_aws():
+        ecr = boto3.client("ecr", region_name=REGION)
+        ecr.create_repository(repositoryName="legacy/web")  # unowned: the resource adopts it
+        push_image(ecr, "legacy/web", "v1")
+        resource = Resource(stack_name="iam-scenario", account=ACCOUNT, region=REGION)
+        with record_calls(ACCOUNT) as calls:
+            created = resource.create(every_feature(resource))
+        push_image(ecr, "app/api", "v1")  # (the test's own call, not recorded)
+        with record_calls(ACCOUNT) as more:
+            updated = resource.update(every_setting_changed())
+            cleaned = resource.cleanup()
+        calls += more
+        after_update = names(ecr)
+        with record_calls(ACCOUNT) as more:
+            deleted = resource.delete()
+        calls += more
+        remaining = names(ecr)
+        legacy_images = ecr.list_images(repositoryName="legacy/web")["imageIds"]
+
+    # the scenario really did what it claims, so the calls are the ones of every feature
+    responses = [created, updated, cleaned, deleted]
+    assert [r.status for r in responses] == ["SUCCESS"] * 4, [r.reason for r in responses]
+    assert after_update == ["app/api", "app/batch", "app/new", "legacy/web"]  # app/worker removed
+    # app/api held an image and EmptyOnDelete emptied it; the adopted legacy/web was released with its image
+    assert remaining == ["legacy/web"]
+    assert [i["imageTag"] for i in legacy_images] == ["v1"]
+    return calls
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_role_allows_every_call_the_handler_makes(template, recorded_calls):
+    statements = role_statements(load_template(ROOT / "templates" / template),
+                                 partition="aws", region=REGION, account=ACCOUNT)
+    denied = sorted({(c.action, c.resource) for c in recorded_calls if not is_allowed(statements, c)})
+    assert denied == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_role_grants_no_ecr_action_the_handler_does_not_use(template, recorded_calls):
+    statements = role_statements(load_template(ROOT / "templates" / template),
+                                 partition="aws", region=REGION, account=ACCOUNT)
+    granted = {a for s in statements if s.effect == "Allow" for a in s.actions if a.startswith("ecr:")}
+    used = {c.action for c in recorded_calls if c.action.startswith("ecr:")}
+    assert granted == used
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_role_has_no_wildcard_action_and_ecr_only_on_this_registry(template):
+    statements = role_statements(load_template(ROOT / "templates" / template),
+                                 partition="aws-cn", region="cn-north-1", account="210987654321")
+    assert all(not a.endswith("*") for s in statements for a in s.actions)
+    ecr_resources = {r for s in statements if any(a.startswith("ecr:") for a in s.actions) for r in s.resources}
+    assert ecr_resources == {"arn:aws-cn:ecr:cn-north-1:210987654321:repository/*"}
+
+
+REPO = "arn:aws:ecr:us-east-1:123456789012:repository/"
+ALLOW_REPOS = Statement("Allow", ("ecr:CreateRepository", "ecr:Describe*"), (REPO + "*",))
+
+
+@pytest.mark.parametrize(
+    "statements,call,allowed",
+    [
+        ([ALLOW_REPOS], Call("ecr:CreateRepository", REPO + "app/api"), True),
+        ([ALLOW_REPOS], Call("ECR:createrepository", REPO + "app/api"), True),  # actions ignore case
+        ([ALLOW_REPOS], Call("ecr:DescribeRepositories", REPO + "*"), True),
+        ([ALLOW_REPOS], Call("ecr:DeleteRepository", REPO + "app/api"), False),  # action not listed
+        ([ALLOW_REPOS], Call("ecr:CreateRepository", "arn:aws:ecr:us-east-1:999999999999:repository/x"), False),
+        ([ALLOW_REPOS], Call("ecr:CreateRepository", "arn:aws:ecr:eu-west-1:123456789012:repository/x"), False),
+        ([ALLOW_REPOS], Call("ecr:CreateRepository", REPO.upper() + "X"), False),  # resources keep case
+        ([ALLOW_REPOS], Call("ecr:GetAuthorizationToken", "*"), False),
+        ([ALLOW_REPOS, Statement("Deny", ("ecr:*",), (REPO + "app/*",))],
+         Call("ecr:CreateRepository", REPO + "app/api"), False),  # an explicit Deny wins
+        ([Statement("Allow", ("s3:GetObject",), ("arn:aws:s3:::b/k?",))], Call("s3:GetObject", "arn:aws:s3:::b/k1"), True),
+        ([], Call("sts:GetCallerIdentity", "*"), True),  # needs no permission
+        ([], Call("ecr:CreateRepository", REPO + "app/api"), False),
+    ],
+)
+def test_evaluator(statements, call, allowed):
+    assert is_allowed(statements, call) is allowed
