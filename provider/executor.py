@@ -18,7 +18,6 @@ from .errors import AwsCallFailed, EcrReposError, OutOfTime, RepositoriesNotEmpt
 from .planner import (
     Action,
     CreateRepository,
-    DeleteLifecyclePolicy,
     DeleteRepository,
     DeleteRepositoryPolicy,
     Plan,
@@ -180,8 +179,6 @@ class Executor:
         elif isinstance(action, PutLifecyclePolicy):
             self._call(repo, "PutLifecyclePolicy", c.put_lifecycle_policy, repositoryName=repo,
                        lifecyclePolicyText=action.text)
-        elif isinstance(action, DeleteLifecyclePolicy):
-            self._call(repo, "DeleteLifecyclePolicy", c.delete_lifecycle_policy, repositoryName=repo)
         elif isinstance(action, SetRepositoryPolicy):
             self._call(repo, "SetRepositoryPolicy", c.set_repository_policy, repositoryName=repo,
                        policyText=action.text)

@@ -65,11 +65,6 @@ class PutLifecyclePolicy:
 
 
 @dataclass(frozen=True)
-class DeleteLifecyclePolicy:
-    repo: str
-
-
-@dataclass(frozen=True)
 class SetRepositoryPolicy:
     repo: str
     text: str
@@ -103,7 +98,6 @@ Action = (
     | SetMutability
     | SetScanOnPush
     | PutLifecyclePolicy
-    | DeleteLifecyclePolicy
     | SetRepositoryPolicy
     | DeleteRepositoryPolicy
     | TagRepository
