@@ -115,8 +115,9 @@ def copy_sources(target: Path) -> None:
 def write_zip(staging: Path, zip_path: Path) -> None:
     """Zip ``staging`` deterministically: sorted entries, fixed dates and modes, no bytecode."""
     files = sorted(
-        p for p in staging.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        (p for p in staging.rglob("*")
+         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"),
+        key=lambda p: p.relative_to(staging).as_posix(),
     )
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = zip_path.with_suffix(".zip.tmp")

@@ -25,3 +25,7 @@ def build_zip(arch: str, out: Path) -> Path:
 @pytest.fixture(scope="session")
 def host_zip(tmp_path_factory) -> Path:
     return build_zip(HOST_ARCH, tmp_path_factory.mktemp("dist"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds zips or virtual environments (still part of `make test`)")

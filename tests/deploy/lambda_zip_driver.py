@@ -1,0 +1,56 @@
+"""Run inside a bare Python 3.13 venv (boto3 + moto only): Create/Delete through the unpacked zip.
+
+Usage: python lambda_zip_driver.py LAMBDA_DIR REPO_ROOT. Prints one JSON line with what happened.
+The provider and its dependencies must come from LAMBDA_DIR; REPO_ROOT only lends the test
+simulator (tests/support/cfn.py, standard library only).
+"""
+
+import json
+import os
+import sys
+
+lambda_dir, repo_root = sys.argv[1], sys.argv[2]
+sys.path.insert(0, lambda_dir)
+sys.path.append(repo_root)
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+host, port = server.get_host_and_port()
+os.environ.update({
+    "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+})
+
+import boto3  # noqa: E402
+import crhelper  # noqa: E402
+import jsonschema  # noqa: E402
+import rpds  # noqa: E402
+
+import provider.handler  # noqa: E402
+from tests.support.cfn import Resource  # noqa: E402
+
+ecr = boto3.client("ecr")
+resource = Resource(stack_name="zip-test")
+created = resource.create({"Tags": {"team": "platform"}, "EcrRepositories": {
+    "app/api": {"ExpirationRules": [{"TagPattern": "dev-*", "Days": 7}], "AdditionalPullAccountIds": ["222222222222"]},
+    "app/worker": {"IsImmutable": False},
+}})
+after_create = sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
+policy = json.loads(ecr.get_repository_policy(repositoryName="app/api")["policyText"])
+deleted = resource.delete()
+after_delete = sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
+server.stop()
+
+print(json.dumps({
+    "python": "%d.%d" % sys.version_info[:2],
+    "modules": {m.__name__: os.path.relpath(m.__file__, lambda_dir).split(os.sep)[0]
+                for m in (provider.handler, crhelper, jsonschema, rpds)},
+    "created": [created.status, created.reason, created.data],
+    "after_create": after_create,
+    "pull_principals": [s["Principal"] for s in policy["Statement"]],
+    "deleted": [deleted.status, deleted.reason],
+    "after_delete": after_delete,
+}))

@@ -1,0 +1,108 @@
+"""`make package` zips: contents, determinism, and Create/Delete from the unpacked zip on Python 3.13."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import HOST_ARCH, ROOT, build_zip
+
+ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine of the ELF header
+MAX_ZIP_BYTES = 3 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def other_zip(tmp_path_factory) -> Path:
+    other = "arm64" if HOST_ARCH == "x86_64" else "x86_64"
+    return build_zip(other, tmp_path_factory.mktemp("dist-other"))
+
+
+def arch_of(zip_path: Path) -> str:
+    return zip_path.stem.rsplit("-", 1)[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["host", "other"])
+def test_zip_holds_provider_schema_and_platform_wheels(which, request):
+    zip_path = request.getfixturevalue("host_zip" if which == "host" else "other_zip")
+    arch = arch_of(zip_path)
+    with zipfile.ZipFile(zip_path) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        # the provider, its schema where the provider looks for it, and the dependencies at the root
+        assert "provider/handler.py" in names
+        assert "schema/ecr-repos.schema.json" in names
+        assert zf.read("schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
+        assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
+        # no lint rules, no bytecode, no boto3 (the runtime has it)
+        assert not [n for n in names if n.startswith(("provider/cfnlint_rules/", "boto3/", "botocore/"))]
+        assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+        # compiled code is built for the Lambda's architecture and Python 3.13
+        shared = [n for n in names if n.endswith(".so")]
+        assert shared and all("cpython-313" in n for n in shared)
+        for name in shared:
+            header = zf.read(name)[:20]
+            assert int.from_bytes(header[18:20], "little") == ELF_MACHINE[arch], name
+        # deterministic layout: sorted entries, one fixed timestamp, world-readable files
+        assert names == sorted(names)
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        assert {(i.external_attr >> 16) & 0o777 for i in infos} == {0o644}
+    assert zip_path.stat().st_size < MAX_ZIP_BYTES
+
+
+@pytest.mark.slow
+def test_package_build_is_reproducible(host_zip, tmp_path):
+    again = build_zip(HOST_ARCH, tmp_path)
+    assert again.read_bytes() == host_zip.read_bytes()
+
+
+def python313() -> str | None:
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    found = sorted(glob.glob(os.path.join(root, "versions", "3.13.*", "bin", "python3.13")))
+    return found[-1] if found else None
+
+
+@pytest.mark.slow
+def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto(host_zip, tmp_path):
+    interpreter = python313()
+    if interpreter is None:
+        pytest.skip("Python 3.13 (the Lambda runtime's version) not found under `pyenv root`/versions/3.13.*")
+    # given the zip unpacked into a clean directory and a venv holding nothing but boto3 and moto
+    lambda_dir = tmp_path / "task"
+    with zipfile.ZipFile(host_zip) as zf:
+        zf.extractall(lambda_dir)
+    venv = tmp_path / "venv"
+    subprocess.run([interpreter, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "boto3", "moto[server,ecr]>=5.2,<5.3"], check=True, capture_output=True, timeout=600)
+    # when the driver runs Create and Delete through the handler imported from the unpacked zip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", str(Path(__file__).with_name("lambda_zip_driver.py")),
+         str(lambda_dir), str(ROOT)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    # then everything ran on 3.13 from the zip, the repositories were created, then deleted
+    assert outcome["python"] == "3.13"
+    assert outcome["modules"] == {"provider.handler": "provider", "crhelper": "crhelper",
+                                  "jsonschema": "jsonschema", "rpds": "rpds"}
+    status, reason, data = outcome["created"]
+    assert (status, reason) == ("SUCCESS", "")
+    assert data["Repos"] == "app/api,app/worker"
+    assert data["Registry"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert outcome["after_create"] == ["app/api", "app/worker"]
+    assert outcome["pull_principals"] == [{"AWS": ["arn:aws:iam::222222222222:root"]}]
+    assert outcome["deleted"] == ["SUCCESS", ""]
+    assert outcome["after_delete"] == []
