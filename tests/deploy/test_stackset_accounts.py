@@ -1,0 +1,130 @@
+"""templates/stackset.yaml's Custom::EcrRepos in 3 accounts x 2 regions of moto, through the simulator.
+
+A service-managed StackSet deploys the same template, with the same parameters, into every target
+account and region; each instance's provider answers for its own registry. The properties are read
+from the template with the StackSet's parameters substituted, as CloudFormation would.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support.cfn import Resource
+
+from .conftest import ROOT
+from .iam_policy import load_template
+
+TARGET_ACCOUNTS = ["210000000001", "210000000002", "210000000003"]
+REGIONS = ["us-east-1", "eu-west-1"]
+CENTRAL_PUSH, CENTRAL_PULL = "999999999999", "888888888888"
+PARAMETERS = {"CentralPushAccountIds": CENTRAL_PUSH, "CentralPullAccountIds": CENTRAL_PULL}
+
+
+def resolve(value: Any, template: dict[str, Any], context: dict[str, str]) -> Any:
+    """Substitute parameters (given or default) and the provider function's ARN, as CloudFormation does."""
+    if isinstance(value, list):
+        return [resolve(v, template, context) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            name = value["Ref"]
+            declared = template["Parameters"][name]
+            raw = PARAMETERS.get(name, declared.get("Default"))
+            return raw.split(",") if declared["Type"] == "CommaDelimitedList" else raw
+        if set(value) == {"Fn::GetAtt"}:
+            assert value["Fn::GetAtt"] == ["ProviderFunction", "Arn"]
+            return (f"arn:aws:lambda:{context['region']}:{context['account']}:function:"
+                    f"{context['stack']}-ProviderFunction-1A2B3C")
+        return {k: resolve(v, template, context) for k, v in value.items()}
+    return value
+
+
+def instance_properties(account: str, region: str, stack: str) -> dict[str, Any]:
+    template = load_template(ROOT / "templates" / "stackset.yaml")
+    repos = template["Resources"]["Repos"]
+    assert repos["Type"] == "Custom::EcrRepos"
+    return resolve(repos["Properties"], template, {"account": account, "region": region, "stack": stack})
+
+
+def principals(policy_text: str) -> dict[str, set[str]]:
+    """Each statement's principal accounts -> the actions granted to them."""
+    granted: dict[str, set[str]] = {}
+    for statement in json.loads(policy_text)["Statement"]:
+        aws = statement["Principal"]["AWS"]
+        for arn in [aws] if isinstance(aws, str) else aws:
+            actions = statement["Action"]
+            granted.setdefault(arn.split(":")[4], set()).update([actions] if isinstance(actions, str) else actions)
+    return granted
+
+
+@pytest.fixture
+def stack_instances(monkeypatch):
+    """Every stack instance created: {(account, region): (Resource, response)}."""
+    with mock_aws():
+        instances = {}
+        for account in TARGET_ACCOUNTS:
+            monkeypatch.setenv("MOTO_ACCOUNT_ID", account)  # moto keeps one backend per account
+            for region in REGIONS:
+                stack = "StackSet-ecr-repos-0a1b2c3d"
+                resource = Resource(stack_name=stack, account=account, region=region)
+                response = resource.create(instance_properties(account, region, stack))
+                instances[(account, region)] = (resource, response)
+        yield instances
+
+
+def registry(account: str, region: str, monkeypatch) -> dict[str, dict[str, Any]]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+    ecr = boto3.client("ecr", region_name=region)
+    found = {}
+    for repo in ecr.describe_repositories()["repositories"]:
+        name = repo["repositoryName"]
+        found[name] = {
+            "registryId": repo["registryId"],
+            "immutable": repo["imageTagMutability"] == "IMMUTABLE",
+            "scanOnPush": repo["imageScanningConfiguration"]["scanOnPush"],
+            "tags": {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]},
+            "principals": principals(ecr.get_repository_policy(repositoryName=name)["policyText"]),
+            "lifecycle": json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]),
+        }
+    return found
+
+
+def test_every_account_and_region_gets_its_own_registry_open_to_the_central_accounts(stack_instances, monkeypatch):
+    for (account, region), (_, response) in stack_instances.items():
+        # each instance answered SUCCESS with the attributes of its own registry
+        assert response.status == "SUCCESS", response.reason
+        assert {k: response.data[k] for k in ("AccountId", "Region", "Registry", "Repos")} == {
+            "AccountId": account,
+            "Region": region,
+            "Registry": f"{account}.dkr.ecr.{region}.amazonaws.com",
+            "Repos": "app/api,app/worker",
+        }
+        # and that registry holds exactly the template's repositories, with the parameters' settings
+        repos = registry(account, region, monkeypatch)
+        assert sorted(repos) == ["app/api", "app/worker"]
+        for repo in repos.values():
+            assert repo["registryId"] == account
+            assert (repo["immutable"], repo["scanOnPush"]) == (True, True)
+            assert {k: v for k, v in repo["tags"].items() if not k.startswith("ecr-repos:")} == {
+                "team": "platform", "managed-by": "stackset"}
+            # the central push account may push and pull, the central pull account only pull
+            assert set(repo["principals"]) == {CENTRAL_PUSH, CENTRAL_PULL}
+            assert "ecr:PutImage" in repo["principals"][CENTRAL_PUSH]
+            assert "ecr:BatchGetImage" in repo["principals"][CENTRAL_PUSH] & repo["principals"][CENTRAL_PULL]
+            assert not any(a.startswith(("ecr:Put", "ecr:Delete", "ecr:Set", "ecr:BatchDelete"))
+                           for a in repo["principals"][CENTRAL_PULL])
+            tagged = [r["selection"] for r in repo["lifecycle"]["rules"] if r["selection"]["tagStatus"] == "tagged"]
+            assert [(s.get("tagPatternList"), s["countNumber"]) for s in tagged] == [(["dev-*"], 14)]
+
+
+def test_deleting_the_stack_instances_empties_every_registry(stack_instances, monkeypatch):
+    for (account, region), (resource, _) in stack_instances.items():
+        monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
+        assert resource.delete().status == "SUCCESS"
+    for account in TARGET_ACCOUNTS:
+        for region in REGIONS:
+            assert registry(account, region, monkeypatch) == {}
