@@ -112,6 +112,15 @@ class Executor:
         wanted = sorted(n for n in names if n in states)
         return dict(zip(wanted, self._map(read, wanted)))
 
+    def holds_images(self, names: Iterable[str]) -> dict[str, bool]:
+        """Whether each repository holds at least one image (ListImages, one result per call)."""
+        def read(name: str) -> bool:
+            page = self._call(name, "ListImages", self.client.list_images, repositoryName=name, maxResults=1)
+            return bool(page.get("imageIds"))
+
+        wanted = sorted(set(names))
+        return dict(zip(wanted, self._map(read, wanted)))
+
     def _optional(self, repo: str, operation: str, method: Callable[..., Any], missing: str, key: str) -> str | None:
         try:
             return self._call(repo, operation, method, repositoryName=repo, translate=False)[key]
