@@ -18,6 +18,7 @@ from .errors import AwsCallFailed, EcrReposError, OutOfTime, RepositoriesNotEmpt
 from .planner import (
     Action,
     CreateRepository,
+    DeleteIfEmpty,
     DeleteRepository,
     DeleteRepositoryPolicy,
     Plan,
@@ -107,7 +108,8 @@ class Executor:
                                   "LifecyclePolicyNotFoundException", "lifecyclePolicyText")
             policy = self._optional(name, "GetRepositoryPolicy", self.client.get_repository_policy,
                                     "RepositoryPolicyNotFoundException", "policyText")
-            return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map, life, policy)
+            return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map, life, policy,
+                             policies_read=True)
 
         wanted = sorted(n for n in names if n in states)
         return dict(zip(wanted, self._map(read, wanted)))
@@ -209,6 +211,13 @@ class Executor:
                 if _code(exc) == "RepositoryNotFoundException":
                     return  # already gone: a retried Delete
                 raise _translate(exc, repo, "DeleteRepository") from exc
+        elif isinstance(action, DeleteIfEmpty):
+            try:
+                self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo, force=False,
+                           translate=False)
+            except Exception as exc:  # noqa: BLE001 - sorted by error code below
+                if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
+                    raise _translate(exc, repo, "DeleteRepository") from exc
         else:  # pragma: no cover - the planner makes no other action
             raise TypeError(f"unknown action {action!r}")
 

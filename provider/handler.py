@@ -19,7 +19,7 @@ from . import ownership, outputs, spec
 from .errors import EcrReposError, OwnershipConflict, shorten
 from .executor import Executor
 from .ownership import Owner
-from .planner import Plan, names_to_inspect, plan_apply, plan_delete
+from .planner import Plan, names_to_check_refs, names_to_inspect, plan_apply, plan_delete
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +82,16 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     old = None
     if request.kind == "Update" and request.old_properties is not None:
         old, _ = spec.check(request.old_properties, request.partition)
-    same_set = old is not None and set(old.repos) == set(desired.repos)
-    new_gen = old_gen if (request.kind == "Update" and old_gen and same_set) else request_gen
 
     executor = _executor(request, context)
     existing = executor.list_repositories()
-    states: dict[str, Any] = {n: existing.get(n) for n in desired.repos}
-    states.update(executor.inspect(existing, names_to_inspect(desired, old, set(existing))))
     executor.remember_arns(existing)
-    plan = plan_apply(desired, states, owner, new_gen, old=old, old_gen=old_gen)
+    names = set(desired.repos) | (set(old.repos) if old else set())
+    states: dict[str, Any] = {n: existing.get(n) for n in names}
+    full = names_to_inspect(desired, old, set(existing))
+    states.update(executor.inspect(existing, full))
+    states.update(executor.inspect(existing, names_to_check_refs(desired, old, set(existing)) - full, policies=False))
+    plan = plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise OwnershipConflict(first.repo, first.owner_stack, adopt_possible=first.owner_stack is None)

@@ -29,6 +29,7 @@ class RepoState:
     tags: dict[str, str] | None = None
     lifecycle_policy: str | None = None
     repository_policy: str | None = None
+    policies_read: bool = False  # lifecycle_policy and repository_policy hold what ECR has
 
     @property
     def inspected(self) -> bool:
@@ -93,6 +94,13 @@ class DeleteRepository:
     force: bool  # EmptyOnDelete: delete the images too
 
 
+@dataclass(frozen=True)
+class DeleteIfEmpty:
+    """Remove an empty repository that only a failed attempt ever held; keep it if it has images."""
+
+    repo: str
+
+
 Action = (
     CreateRepository
     | SetMutability
@@ -103,6 +111,7 @@ Action = (
     | TagRepository
     | UntagRepository
     | DeleteRepository
+    | DeleteIfEmpty
 )
 
 # What happens to a repository, for the plan's readers (CLI, logs).
@@ -147,7 +156,7 @@ class Plan:
 
 
 def names_to_inspect(desired: ResourceSpec, old: ResourceSpec | None, existing: set[str]) -> set[str]:
-    """Existing repositories whose tags and policies must be read before planning.
+    """Existing repositories whose tags, lifecycle and repository policies must be read.
 
     On Create, every declared repository that exists. On Update, those that are new to the map
     (their owner must be checked) or whose settings changed; a repository declared the same way
@@ -163,16 +172,34 @@ def names_to_inspect(desired: ResourceSpec, old: ResourceSpec | None, existing: 
     return names
 
 
+def names_to_check_refs(desired: ResourceSpec, old: ResourceSpec | None, existing: set[str]) -> set[str]:
+    """Existing repositories whose tags (only) must be read: on an Update that changes the set of
+    names, every old and new one, to tell which physical id holds what (a rollback sends the old
+    names back) and to drop references of failed attempts."""
+    if old is None or set(old.repos) == set(desired.repos):
+        return set()
+    return (set(desired.repos) | set(old.repos)) & existing
+
+
 def plan_apply(
     desired: ResourceSpec,
     states: dict[str, RepoState | None],
     owner: Owner,
-    new_gen: str,
+    request_gen: str,
     *,
     old: ResourceSpec | None = None,
     old_gen: str | None = None,
 ) -> Plan:
-    """Plan a Create (``old`` is None) or an Update to ``desired``."""
+    """Plan a Create (``old`` is None) or an Update to ``desired``.
+
+    The plan keeps the current physical id (``old_gen``) when it already holds exactly the
+    declared repositories, and takes ``request_gen`` otherwise. ``states`` has an entry for every
+    declared name and, on Update, every name dropped from the map.
+    """
+    removed = sorted(set(old.repos) - set(desired.repos)) if old else []
+    new_gen = request_gen
+    if old is not None and old_gen and not _needs_new_generation(desired, old, removed, states, owner, old_gen):
+        new_gen = old_gen
     changes: list[RepoChange] = []
     conflicts: list[Conflict] = []
     keep_refs = {new_gen} | ({old_gen} if old_gen else set())
@@ -194,8 +221,56 @@ def plan_apply(
             conflicts.append(Conflict(name, None))
             continue
         changes.append(_reconcile(want, state, owner, new_gen, keep_refs, old_repo, adopt=kind == ownership.UNOWNED))
-    removed = tuple(sorted(set(old.repos) - set(desired.repos))) if old else ()
-    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), removed)
+    for name in removed:
+        orphan = _orphan(states.get(name), owner, keep_refs)
+        if orphan:
+            changes.append(orphan)
+    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(removed))
+
+
+def _held_by(state: RepoState | None, gen: str) -> bool:
+    return state is not None and state.tags is not None and ownership.ref_key(gen) in state.tags
+
+
+def _needs_new_generation(
+    desired: ResourceSpec,
+    old: ResourceSpec,
+    removed: list[str],
+    states: dict[str, RepoState | None],
+    owner: Owner,
+    old_gen: str,
+) -> bool:
+    """Whether the current physical id holds anything but the declared repositories.
+
+    A name new to the map needs a new id unless the current id already holds it (an Update that
+    rolls back a failed one sends such names back); a dropped name needs one only if the current
+    id holds it, so that its removal waits for the Delete of the current id.
+    """
+    for name in desired.repos:
+        if name not in old.repos and not _held_by(states.get(name), old_gen):
+            return True
+    for name in removed:
+        state = states.get(name)
+        if state is None:
+            continue
+        if state.tags is None:
+            return True  # not read: assume the current id holds it
+        if ownership.classify(state.tags, owner) == ownership.OURS and _held_by(state, old_gen):
+            return True
+    return False
+
+
+def _orphan(state: RepoState | None, owner: Owner, keep_refs: set[str]) -> RepoChange | None:
+    """A dropped repository that no live physical id holds: only a failed attempt ever declared it.
+    Remove it if empty (release it if adopted); it never holds the current id's reference."""
+    if state is None or state.tags is None or ownership.classify(state.tags, owner) != ownership.OURS:
+        return None
+    if ownership.refs(state.tags) & keep_refs:
+        return None
+    if state.tags.get(ownership.ORIGIN) == ownership.ADOPTED:
+        ours = tuple(sorted(k for k in state.tags if k.startswith(ownership.PREFIX)))
+        return RepoChange(state.name, RELEASE, (UntagRepository(state.name, ours),))
+    return RepoChange(state.name, DELETE, (DeleteIfEmpty(state.name),))
 
 
 def _create(want: RepoSpec, owner: Owner, gen: str) -> RepoChange:
@@ -239,13 +314,14 @@ def _reconcile(
     assert state.tags is not None
     actual = state.tags
     settings = _settings(want, state)
-    if lifecycle.canonical(state.lifecycle_policy) != lifecycle.canonical(want.lifecycle_policy):
-        settings.append(PutLifecyclePolicy(want.name, want.lifecycle_policy))
-    if want.repository_policy is None:
-        if state.repository_policy is not None:
-            settings.append(DeleteRepositoryPolicy(want.name))
-    elif access.canonical(state.repository_policy) != access.canonical(want.repository_policy):
-        settings.append(SetRepositoryPolicy(want.name, want.repository_policy))
+    if state.policies_read:
+        if lifecycle.canonical(state.lifecycle_policy) != lifecycle.canonical(want.lifecycle_policy):
+            settings.append(PutLifecyclePolicy(want.name, want.lifecycle_policy))
+        if want.repository_policy is None:
+            if state.repository_policy is not None:
+                settings.append(DeleteRepositoryPolicy(want.name))
+        elif access.canonical(state.repository_policy) != access.canonical(want.repository_policy):
+            settings.append(SetRepositoryPolicy(want.name, want.repository_policy))
 
     wanted_tags = dict(want.tag_map)
     wanted_tags[ownership.ref_key(new_gen)] = "1"

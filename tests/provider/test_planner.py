@@ -9,6 +9,7 @@ from provider.ownership import Owner
 from provider.planner import (
     Conflict,
     CreateRepository,
+    DeleteIfEmpty,
     DeleteRepository,
     DeleteRepositoryPolicy,
     PutLifecyclePolicy,
@@ -29,12 +30,15 @@ def desired(repos, **top):
     return spec.parse({"ServiceToken": "t", "EcrRepositories": repos, **top})
 
 
-def state(name, repo=None, *, tags=None, immutable=True, scan=True, inspected=True, lifecycle_text=None, policy=None):
+def state(name, repo=None, *, tags=None, immutable=True, scan=True, inspected=True, lifecycle_text=None, policy=None,
+          policies=True):
     repo = repo or spec.parse({"ServiceToken": "t", "EcrRepositories": {name: {}}}).repos[name]
     if not inspected:
         return RepoState(name, immutable, scan, f"arn:{name}")
+    if not policies:
+        return RepoState(name, immutable, scan, f"arn:{name}", dict(tags or {}))
     return RepoState(name, immutable, scan, f"arn:{name}", dict(tags or {}),
-                     repo.lifecycle_policy if lifecycle_text is None else lifecycle_text, policy)
+                     repo.lifecycle_policy if lifecycle_text is None else lifecycle_text, policy, policies_read=True)
 
 
 def ours(*gens, origin="created", extra=None):
@@ -137,7 +141,8 @@ def test_trusted_repository_is_not_inspected_and_only_gets_the_ref():
     old = desired({"app/api": {}, "app/old": {}})
     new = desired({"app/api": {}})
     assert planner.names_to_inspect(new, old, {"app/api", "app/old"}) == set()
-    plan = planner.plan_apply(new, {"app/api": state("app/api", inspected=False)}, OWNER, G2, old=old, old_gen=G1)
+    states = {"app/api": state("app/api", inspected=False), "app/old": state("app/old", inspected=False)}
+    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
     assert plan.actions == [TagRepository("app/api", ((ownership.ref_key(G2), "1"),))]
 
 
@@ -187,3 +192,59 @@ def test_delete_never_touches_what_it_does_not_hold(tags, physical_id):
 
 def test_delete_of_missing_repository_is_nothing():
     assert planner.plan_delete(["app/api"], {"app/api": None}, OWNER, OWNER.physical_id(G1), {}).actions == []
+
+
+def test_names_to_check_refs_only_when_the_set_changes():
+    old = desired({"a1": {}, "b1": {}})
+    assert planner.names_to_check_refs(desired({"a1": {}, "b1": {"IsImmutable": "false"}}), old, {"a1", "b1"}) == set()
+    assert planner.names_to_check_refs(desired({"a1": {}, "c1": {}}), old, {"a1", "b1", "c1"}) == {"a1", "b1", "c1"}
+    assert planner.names_to_check_refs(desired({"a1": {}}), None, {"a1"}) == set()
+
+
+def test_removal_takes_a_new_generation():
+    old = desired({"a1": {}, "b1": {}})
+    new = desired({"a1": {}})
+    states = {"a1": state("a1", tags=ours(G1), policies=False), "b1": state("b1", tags=ours(G1), policies=False)}
+    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
+    assert plan.physical_id == OWNER.physical_id(G2) and plan.removed == ("b1",)
+    assert plan.actions == [TagRepository("a1", ((ownership.ref_key(G2), "1"),))]
+
+
+def test_rollback_of_a_failed_set_change_keeps_the_id_and_cleans_the_attempt():
+    """Original {a1, b1} at G1; a failed update to {a1, x1} (gen F) created x1 and tagged a1.
+    CloudFormation's rollback Update sends {a1, b1} back with the failed properties as old ones."""
+    failed = "f" * 12
+    original = desired({"a1": {}, "b1": {}})
+    attempted = desired({"a1": {}, "x1": {}})
+    states = {
+        "a1": state("a1", tags=ours(G1, failed), policies=False),
+        "b1": state("b1", tags=ours(G1)),
+        "x1": state("x1", tags=ours(failed), policies=False),
+    }
+    plan = planner.plan_apply(original, states, OWNER, G2, old=attempted, old_gen=G1)
+    assert plan.physical_id == OWNER.physical_id(G1), "the current id already holds exactly {a1, b1}"
+    assert plan.actions == [UntagRepository("a1", (ownership.ref_key(failed),)), DeleteIfEmpty("x1")]
+
+
+def test_orphan_that_was_adopted_is_released_not_deleted():
+    failed = "f" * 12
+    states = {"a1": state("a1", tags=ours(G1), policies=False),
+              "x1": state("x1", tags=ours(failed, origin="adopted", extra={"team": "x"}), policies=False)}
+    plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}), old_gen=G1)
+    assert plan.physical_id == OWNER.physical_id(G1)
+    assert plan.actions == [UntagRepository("x1", tuple(sorted(ours(failed, origin="adopted"))))]
+
+
+def test_dropped_repository_of_another_stack_is_never_an_orphan():
+    states = {"a1": state("a1", tags=ours(G1), policies=False),
+              "x1": state("x1", tags=OTHER.tags("created") | {ownership.ref_key("f" * 12): "1"}, policies=False)}
+    plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}), old_gen=G1)
+    assert plan.actions == []
+
+
+def test_tags_only_state_skips_policy_comparison():
+    old = desired({"a1": {}, "b1": {}})
+    new = desired({"a1": {}})
+    states = {"a1": state("a1", tags=ours(G1), policies=False, immutable=False), "b1": None}
+    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
+    assert plan.actions == [SetMutability("a1", True)]
