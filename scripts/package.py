@@ -9,7 +9,7 @@ Each zip holds, at its root:
   compiled, so a zip built from the host's site-packages would break on the other architecture.
 
 boto3 is not bundled: the Lambda Python runtime ships one, the provider uses only long-standing
-ECR calls, and boto3 + botocore would add about 13 MB unpacked (several MB zipped), past the
+ECR calls, and boto3 + botocore would add about 35 MB unpacked (about 16 MB zipped), past the
 3 MB budget. Bundle it yourself (``--with-boto3``) if you must pin the SDK version.
 
 Dependency versions are pinned to the ones installed in the environment running this script
