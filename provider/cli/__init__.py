@@ -1,0 +1,125 @@
+"""The ``ecr-repos`` command: validate templates, plan an Update, run the demo.
+
+``main(argv)`` parses arguments and dispatches; each command lives in its own module. Errors go
+to stderr with a non-zero exit; progress is shown on a terminal only. The Lambda never imports
+this package (it needs PyYAML, which the Lambda zip does not ship).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from .common import EXIT_ERROR, EXIT_OK, CliError
+
+__all__ = ["main"]
+
+_EPILOG = """exit codes: 0 success, 1 problems found (validate), 2 the command could not run.
+Progress goes to stderr on a terminal only; results go to stdout."""
+
+
+def _parameters(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--parameters takes KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="ecr-repos",
+        description="Check, plan and demonstrate Custom::EcrRepos, the CloudFormation custom resource "
+                    "that manages a map of Amazon ECR repositories.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate", help="check every Custom::EcrRepos in templates",
+        description="Read CloudFormation templates (YAML with short-form intrinsics such as !Ref and !Sub, or "
+                    "JSON), find every Custom::EcrRepos and check its properties with the provider's own "
+                    "validation. Prints 'file:line: path: message' per problem to stdout. Values that are "
+                    "intrinsic functions are accepted where the type could match.",
+        epilog="exit codes: 0 no problems, 1 problems found, 2 a file could not be read.",
+    )
+    validate.add_argument("templates", nargs="+", metavar="TEMPLATE", help="template files (.yaml, .yml, .json)")
+    validate.add_argument("--region", help="region whose partition the policies use (default: us-east-1)")
+
+    plan = commands.add_parser(
+        "plan", help="show what an Update with a template's properties would do",
+        description="Resolve the template's parameters, pseudo parameters, Fn::Sub/Join/If/... and Conditions, "
+                    "read the registry (read calls only: Describe/List/Get) and show what the provider would "
+                    "do: + create, ~ change (with a diff of each setting, the lifecycle and the repository "
+                    "policy), > adopt, - remove, ! retain (removed but holding images), < release (adopted, "
+                    "handed back), x conflict (owned by another stack or by nobody), = unchanged.",
+        epilog="Ownership: with --stack-id, or when DescribeStacks finds the stack, the provider's owner hash is "
+               "compared exactly; otherwise repositories tagged ecr-repos:stack=NAME and "
+               "ecr-repos:logical-id=ID count as this resource's.\n"
+               "exit codes: 0 the plan was computed (conflicts included), 2 it could not be.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plan.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
+    plan.add_argument("--logical-id", help="the Custom::EcrRepos to plan (needed when the template has several)")
+    plan.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
+    plan.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
+    plan.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
+    plan.add_argument("--endpoint-url", help="an ECR-compatible endpoint, e.g. a moto server")
+    plan.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
+                      help="template parameter values (defaults are used for the others)")
+    plan.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+
+    demo = commands.add_parser(
+        "demo", help="run a template's Custom::EcrRepos through Create, Update and Delete on moto",
+        description="Start an embedded moto server on 127.0.0.1, then send the template's Custom::EcrRepos "
+                    "CloudFormation-shaped Create, Update (one setting changed, a repository added and one "
+                    "removed, then the clean-up Delete of the old physical id) and Delete events to the real "
+                    "Lambda entry point, provider.handler.handler. Prints each response and a table of the "
+                    "repositories after each step. Needs no AWS account and no network.",
+    )
+    demo.add_argument("template", nargs="?", default=None, metavar="TEMPLATE",
+                      help="template with a Custom::EcrRepos (default: templates/example.yaml)")
+    demo.add_argument("--logical-id", help="the Custom::EcrRepos to run (needed when the template has several)")
+    return root
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            from . import validate
+
+            return validate.run(args.templates, out, err, region=args.region)
+        if args.command == "plan":
+            from . import plan as plan_mod
+            from . import render
+
+            report = plan_mod.compute(
+                args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
+                parameters=_parameters(args.parameters),
+                target=plan_mod.Target(args.region, args.endpoint_url), progress=err,
+            )
+            out.write(render.as_json(report) if args.output == "json" else render.as_text(report))
+            return EXIT_OK
+        if args.command == "demo":
+            from . import demo
+
+            return demo.run(args.template, args.logical_id, out, err)
+        parser().print_help(err)
+        return EXIT_ERROR
+    except CliError as exc:
+        err.write(f"ecr-repos {args.command}: error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

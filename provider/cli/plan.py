@@ -1,0 +1,399 @@
+"""``ecr-repos plan``: what an Update with a template's properties would do, from read calls only.
+
+The same code paths as the Lambda: ``spec.check`` builds the desired state, the executor's read
+methods read the registry, ``planner.plan_apply`` decides. Nothing here writes.
+
+Ownership (the provider's owner tag is a hash of the stack's id and the logical id, and the CLI
+is given a stack name): with ``--stack-id`` the hash is exact; otherwise CloudFormation's
+DescribeStacks looks the stack up and, when it exists, its id makes the hash exact too. When the
+stack does not exist (a first deployment) or cannot be looked up, a repository counts as this
+resource's when its readable tags ``ecr-repos:stack`` and ``ecr-repos:logical-id`` match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .. import ownership, spec
+from ..errors import EcrReposError, format_path
+from ..executor import Executor
+from ..outputs import partition_of
+from ..ownership import Owner
+from ..planner import (
+    ADOPT,
+    CREATE,
+    KEEP,
+    UPDATE,
+    DeleteRepositoryPolicy,
+    PutLifecyclePolicy,
+    RepoState,
+    SetMutability,
+    SetRepositoryPolicy,
+    SetScanOnPush,
+    TagRepository,
+    UntagRepository,
+    plan_apply,
+)
+from ..resolve import ParameterError, condition, context_for, resolve, unresolved_paths
+from ..spec import RepoSpec, ResourceSpec
+from ..template import Template, TemplateError, load
+from . import describe
+from .common import CliError, Progress, pick_resource
+
+PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
+PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
+
+# Kinds of a repository in the plan, in display order.
+CONFLICT = "conflict"
+REMOVE = "remove"
+RETAIN = "retain"
+RELEASE = "release"
+KINDS = (CREATE, UPDATE, ADOPT, REMOVE, RETAIN, RELEASE, CONFLICT, KEEP)
+SYMBOLS = {CREATE: "+", UPDATE: "~", ADOPT: ">", REMOVE: "-", RETAIN: "!", RELEASE: "<", CONFLICT: "x", KEEP: "="}
+
+# The owner was matched ...
+BY_STACK_ID = "stack-id"  # ... with the hash of a --stack-id
+BY_DESCRIBE = "describe-stacks"  # ... with the hash of the id DescribeStacks returned
+BY_TAGS = "tags"  # ... by the readable stack and logical-id tags
+
+
+@dataclass
+class Change:
+    """One setting that differs: ``before``/``after`` are lines (a policy) or one-element lists."""
+
+    setting: str
+    before: list[str]
+    after: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        one = self.setting in ("mutability", "scan_on_push")
+        return {"setting": self.setting,
+                "before": (self.before[0] if self.before else None) if one else self.before,
+                "after": (self.after[0] if self.after else None) if one else self.after}
+
+
+@dataclass
+class RepoPlan:
+    name: str
+    kind: str
+    changes: list[Change] = field(default_factory=list)
+    note: str = ""
+    actions: list[str] = field(default_factory=list)  # ECR operations the provider would call
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "change": self.kind, "note": self.note or None,
+                "settings": [c.as_json() for c in self.changes], "operations": self.actions}
+
+
+@dataclass
+class PlanReport:
+    template: str
+    logical_id: str
+    stack_name: str
+    region: str
+    account: str | None
+    owner_match: str
+    stack_id: str | None
+    repos: list[RepoPlan]
+
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in KINDS}
+        for repo in self.repos:
+            out[repo.kind] += 1
+        return out
+
+    @property
+    def conflicts(self) -> list[RepoPlan]:
+        return [r for r in self.repos if r.kind == CONFLICT]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "logicalId": self.logical_id,
+            "stackName": self.stack_name,
+            "stackId": self.stack_id,
+            "region": self.region,
+            "account": self.account,
+            "ownerMatchedBy": self.owner_match,
+            "summary": self.counts(),
+            "repositories": [r.as_json() for r in self.repos],
+        }
+
+
+@dataclass
+class Target:
+    """Where the registry is: a region and optionally an endpoint (a moto server)."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    session: Any = None  # a boto3.Session; tests pass one with event hooks
+
+    def client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
+        return self.session.client(service, region_name=self.region, endpoint_url=self.endpoint_url, config=config)
+
+
+def _target(target: Target) -> Target:
+    import boto3
+
+    session = target.session or boto3.Session()
+    region = target.region or session.region_name
+    if not region:
+        raise CliError("no region: pass --region or set AWS_REGION")
+    return Target(region, target.endpoint_url, session)
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _account(target: Target) -> str | None:
+    try:
+        return str(target.client("sts").get_caller_identity()["Account"])
+    except Exception:  # noqa: BLE001 - the account only fills AWS::AccountId; plan on without it
+        return None
+
+
+def _lookup_stack(target: Target, stack_name: str) -> str | None:
+    """The stack's id when CloudFormation knows the stack; ``None`` when it does not exist or
+    cannot be asked (no permission): the caller then matches owners by readable tags."""
+    try:
+        stacks = target.client("cloudformation").describe_stacks(StackName=stack_name).get("Stacks", [])
+    except Exception:  # noqa: BLE001 - "does not exist" is a ValidationError; any failure means "unknown"
+        return None
+    live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
+    return str(live[0]["StackId"]) if live else None
+
+
+def desired_properties(
+    template: Template, logical_id: str, parameters: dict[str, str], *, region: str, account: str | None,
+    stack_name: str, stack_id: str | None,
+) -> dict[str, Any]:
+    """The resource's properties with everything resolvable resolved; CliError naming each value
+    that is still an intrinsic (``file:line: path: ...``)."""
+    try:
+        ctx = context_for(template.data, parameters, region=region, account=account, stack_name=stack_name,
+                          stack_id=stack_id)
+    except ParameterError as exc:
+        raise CliError(f"{template.path}: {exc}") from exc
+    resource = template.resources[logical_id]
+    cond = resource.get("Condition")
+    if isinstance(cond, str) and condition(cond, ctx) is False:
+        raise CliError(f"{template.path}: {logical_id} is not created with these parameters "
+                       f"(its Condition {cond} is false)")
+    properties = resolve(resource.get("Properties") or {}, ctx)
+    if not isinstance(properties, dict):
+        raise CliError(f"{template.path}: {logical_id}.Properties must be a map")
+    if unresolved_paths(properties.get("ServiceToken")):
+        properties["ServiceToken"] = PLACEHOLDER_TOKEN  # the plan does not call the provider
+    left = unresolved_paths(properties)
+    if left:
+        base = ("Resources", logical_id, "Properties")
+        lines = []
+        for location, value in left:
+            where = base + location
+            name = next(iter(value))
+            lines.append(f"{template.path}:{template.line_of(where)}: {format_path(where)}: "
+                         f"cannot resolve {name} before deployment; pass the value with --parameters")
+        raise CliError("\n".join(lines))
+    return properties
+
+
+def _owned(tags: dict[str, str] | None, owner: Owner, match: str) -> str:
+    """ownership.classify, or with BY_TAGS the readable tags."""
+    if tags is None:
+        return ownership.UNOWNED
+    if match != BY_TAGS:
+        return ownership.classify(tags, owner)
+    if not tags.get(ownership.OWNER):
+        return ownership.UNOWNED
+    same = tags.get(ownership.STACK) == owner.stack_name and tags.get(ownership.LOGICAL_ID) == owner.logical_id
+    return ownership.OURS if same else ownership.OTHER
+
+
+def _as_planner_sees(state: RepoState, owner: Owner, match: str) -> RepoState:
+    """With BY_TAGS, present a repository matched by readable tags with this owner's hash."""
+    if match == BY_TAGS and state.tags is not None and _owned(state.tags, owner, match) == ownership.OURS:
+        return RepoState(**{**state.__dict__, "tags": {**state.tags, ownership.OWNER: owner.token}})
+    return state
+
+
+def compute(
+    path: str,
+    *,
+    logical_id: str | None = None,
+    stack_name: str | None = None,
+    stack_id: str | None = None,
+    parameters: dict[str, str] | None = None,
+    target: Target | None = None,
+    progress: TextIO | None = None,
+) -> PlanReport:
+    """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
+    try:
+        template = load(path)
+    except TemplateError as exc:
+        raise CliError(str(exc)) from exc
+    logical_id = pick_resource(template, logical_id)
+    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
+    target = _target(target or Target())
+    assert target.region is not None
+    account = _account(target)
+    if stack_id:
+        match = BY_STACK_ID
+    else:
+        stack_id = _lookup_stack(target, stack_name)
+        match = BY_DESCRIBE if stack_id else BY_TAGS
+    properties = desired_properties(template, logical_id, parameters or {}, region=target.region, account=account,
+                                    stack_name=stack_name, stack_id=stack_id)
+    partition = partition_of(target.region)
+    desired, problems = spec.check(properties, partition)
+    if problems or desired is None:
+        base = ("Resources", logical_id, "Properties")
+        raise CliError("\n".join(
+            f"{template.path}:{template.line_of(base + p.location)}: {format_path(base + p.location)}: {p.message}"
+            for p in problems))
+    owner_stack_id = stack_id or (f"arn:{partition}:cloudformation:{target.region}:{account or '000000000000'}:"
+                                  f"stack/{stack_name}/not-yet-created")
+    owner = Owner(owner_stack_id, logical_id)
+    executor = Executor(client=target.client("ecr"))
+    try:
+        repos = _plan(executor, desired, owner, match, progress)
+    except EcrReposError as exc:
+        raise CliError(f"cannot read the registry: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...
+        raise CliError(f"cannot read the registry: {type(exc).__name__}: {exc}") from exc
+    return PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, repos)
+
+
+def _inspect(executor: Executor, existing: dict[str, RepoState], declared: list[str], others: list[str],
+             progress: TextIO | None) -> dict[str, RepoState]:
+    """Read declared repositories fully and the rest's tags, counting repositories on a terminal."""
+    bar = Progress("reading repositories", len(declared) + len(others), stream=progress)
+    states: dict[str, RepoState] = {}
+    try:
+        for names, policies in ((declared, True), (others, False)):
+            for start in range(0, len(names), 16):
+                chunk = names[start:start + 16]
+                states.update(executor.inspect(existing, chunk, policies=policies))
+                bar.step(len(chunk))
+    finally:
+        bar.close()
+    return states
+
+
+def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
+          progress: TextIO | None) -> list[RepoPlan]:
+    existing = executor.list_repositories()
+    declared = [n for n in desired.names if n in existing]
+    others = sorted(n for n in existing if n not in desired.repos)
+    read = _inspect(executor, existing, declared, others, progress)
+    seen = {n: _as_planner_sees(s, owner, match) for n, s in read.items()}
+
+    states: dict[str, RepoState | None] = {n: seen.get(n) for n in desired.names}
+    # The previous properties are not known here: take the user tags a repository of ours carries
+    # as the ones declared before, so that tags dropped from the template show as removed.
+    old = ResourceSpec(repos={
+        n: RepoSpec(name=n, tags=tuple(describe.user_tags(s.tags).items()))
+        for n, s in states.items() if s is not None and ownership.classify(s.tags or {}, owner) == ownership.OURS
+    })
+    result = plan_apply(desired, states, owner, PLAN_GEN, old=old, old_gen=PLAN_GEN)
+    out: list[RepoPlan] = []
+    for change in result.changes:
+        if change.repo not in desired.repos:
+            continue  # the planner's own clean-up of dropped names; reported below from the tags
+        out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
+                                    states.get(change.repo)))
+    for conflict in result.conflicts:
+        note = f"owned by stack {conflict.owner_stack!r}" if conflict.owner_stack else \
+            "exists and no stack owns it; set AdoptExisting: true to take it over"
+        out.append(RepoPlan(conflict.repo, CONFLICT, note=note))
+
+    removed = sorted(n for n in others if _owned(read[n].tags, owner, match) == ownership.OURS)
+    images = executor.holds_images(removed) if removed else {}
+    for name in removed:
+        tags = read[name].tags or {}
+        if tags.get(ownership.ORIGIN) == ownership.ADOPTED:
+            out.append(RepoPlan(name, RELEASE, note="adopted: the provider's tags are removed, the repository and "
+                                                    "its images stay", actions=["UntagResource"]))
+        elif images.get(name):
+            out.append(RepoPlan(name, RETAIN, note="no longer declared but holds images: kept (deleted with its "
+                                                   "images only if it was declared with EmptyOnDelete: true)"))
+        else:
+            out.append(RepoPlan(name, REMOVE, note="no longer declared and empty: deleted after the stack update",
+                                actions=["DeleteRepository"]))
+    order = {k: i for i, k in enumerate(KINDS)}
+    out.sort(key=lambda r: (order[r.kind], r.name))
+    return out
+
+
+def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoSpec,
+                     state: RepoState | None) -> RepoPlan:
+    plan = RepoPlan(name, kind, actions=_operations(actions))
+    if kind == CREATE or state is None:
+        plan.changes = [
+            Change("mutability", [], [want.mutability]),
+            Change("scan_on_push", [], [_bool(want.scan_on_push)]),
+            Change("lifecycle_policy", [], describe.lifecycle_lines(want.lifecycle_policy)),
+            Change("repository_policy", [], describe.policy_lines(want.repository_policy)),
+            Change("tags", [], _tag_lines(want.tag_map)),
+        ]
+        plan.changes = [c for c in plan.changes if c.after]
+        return plan
+    if kind == ADOPT:
+        plan.note = "exists and no stack owns it: taken over, images kept"
+    for action in actions:
+        if isinstance(action, SetMutability):
+            plan.changes.append(Change("mutability", ["IMMUTABLE" if state.immutable else "MUTABLE"],
+                                       ["IMMUTABLE" if action.immutable else "MUTABLE"]))
+        elif isinstance(action, SetScanOnPush):
+            plan.changes.append(Change("scan_on_push", [_bool(state.scan_on_push)], [_bool(action.scan_on_push)]))
+        elif isinstance(action, PutLifecyclePolicy):
+            plan.changes.append(Change("lifecycle_policy", describe.lifecycle_lines(state.lifecycle_policy),
+                                       describe.lifecycle_lines(action.text)))
+        elif isinstance(action, SetRepositoryPolicy):
+            plan.changes.append(Change("repository_policy", describe.policy_lines(state.repository_policy),
+                                       describe.policy_lines(action.text)))
+        elif isinstance(action, DeleteRepositoryPolicy):
+            plan.changes.append(Change("repository_policy", describe.policy_lines(state.repository_policy), []))
+    before = describe.user_tags(state.tags)
+    after = dict(before)
+    for action in actions:
+        if isinstance(action, TagRepository):
+            after.update({k: v for k, v in action.tags if not k.startswith(ownership.PREFIX)})
+        elif isinstance(action, UntagRepository):
+            for key in action.keys:
+                after.pop(key, None)
+    if after != before:
+        plan.changes.append(Change("tags", _tag_lines(before), _tag_lines(after)))
+    return plan
+
+
+def _operations(actions: tuple[Any, ...]) -> list[str]:
+    """The ECR operations of the actions, the provider's bookkeeping tags left out of the count."""
+    names = {
+        "CreateRepository": "CreateRepository", "SetMutability": "PutImageTagMutability",
+        "SetScanOnPush": "PutImageScanningConfiguration", "PutLifecyclePolicy": "PutLifecyclePolicy",
+        "DeleteLifecyclePolicy": "DeleteLifecyclePolicy", "SetRepositoryPolicy": "SetRepositoryPolicy",
+        "DeleteRepositoryPolicy": "DeleteRepositoryPolicy", "TagRepository": "TagResource",
+        "UntagRepository": "UntagResource", "DeleteRepository": "DeleteRepository",
+    }
+    out = []
+    for action in actions:
+        if isinstance(action, (TagRepository, UntagRepository)):
+            keys = [t[0] for t in action.tags] if isinstance(action, TagRepository) else list(action.keys)
+            if all(k.startswith(ownership.REF_PREFIX) for k in keys):
+                continue  # only the physical-id reference: bookkeeping
+        out.append(names.get(type(action).__name__, type(action).__name__))
+    return out
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _tag_lines(tags: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in sorted(tags.items())]
