@@ -2,7 +2,7 @@
 """Build the provider's Lambda zips: ``dist/ecr-repos-provider-<arch>.zip`` for arm64 and x86_64.
 
 Each zip holds, at its root:
-- ``provider/``  the package (without ``cfnlint_rules/``, which only cfn-lint loads),
+- ``provider/``  the package (without ``cfnlint_rules/`` and ``cli/``, not needed at runtime),
 - ``schema/ecr-repos.schema.json``  (the provider reads it from ``<provider>/../schema/``),
 - the runtime dependencies (crhelper, jsonschema and its dependencies) installed by pip from
   wheels built for the Lambda's platform and Python version. rpds-py (under jsonschema) is
@@ -37,7 +37,7 @@ PYTHON_VERSION = "3.13"  # keep in step with Runtime: python3.13 in templates/
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # Runtime dependencies of the Lambda. boto3 comes with the runtime; PyYAML is for the CLI only.
 RUNTIME_REQUIREMENTS = ["crhelper", "jsonschema"]
-SKIP_DIRS = {"__pycache__", "cfnlint_rules"}
+SKIP_DIRS = {"__pycache__", "cfnlint_rules", "cli"}  # lint rule and CLI: not needed at runtime
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
 

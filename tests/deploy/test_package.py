@@ -41,8 +41,8 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
         assert "schema/ecr-repos.schema.json" in names
         assert zf.read("schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
         assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
-        # no lint rules, no bytecode, no boto3 (the runtime has it)
-        assert not [n for n in names if n.startswith(("provider/cfnlint_rules/", "boto3/", "botocore/"))]
+        # no lint rules, no CLI, no bytecode, no boto3 (the runtime has it)
+        assert not [n for n in names if n.startswith(("provider/cfnlint_rules/", "provider/cli/", "boto3/", "botocore/"))]
         assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
         # compiled code is built for the Lambda's architecture and Python 3.13
         shared = [n for n in names if n.endswith(".so")]
