@@ -1,0 +1,166 @@
+"""Issue 3, outcomes 6-8: EmptyOnDelete, AdoptExisting, and two stacks declaring one repository."""
+
+from __future__ import annotations
+
+from tests.support.cfn import Resource
+from tests.support.registry import push_image, recorded_calls, snapshot
+from tests.support.stack import Stack
+
+from .props import repos, with_settings
+
+# --- 6. EmptyOnDelete ----------------------------------------------------------------------------
+
+
+def test_delete_of_non_empty_repository_without_empty_on_delete_fails_naming_it_and_keeps_images(ecr):
+    stack = Stack("keep", "Repos")
+    stack.create({"Repos": repos("app/full", "app/empty")})
+    images = {push_image(ecr, "app/full", t) for t in ("v1", "v2")}
+
+    outcome = stack.delete()
+
+    response = outcome.responses["Repos"]
+    assert outcome.status == "DELETE_FAILED"
+    assert "'app/full'" in response.reason
+    assert response.reason.endswith("Empty it, set EmptyOnDelete: true, or retain the resource (DeletionPolicy: Retain).")
+    assert len(response.reason) <= 256
+    after = snapshot(ecr)
+    assert set(after) == {"app/full"}
+    assert after["app/full"]["images"] == images
+
+    # the user empties it and CloudFormation retries the Delete: it goes
+    ecr.batch_delete_image(repositoryName="app/full", imageIds=[{"imageDigest": d} for d in images])
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert snapshot(ecr) == {}
+
+
+def test_resource_level_empty_on_delete_empties_and_a_repository_can_opt_out(ecr):
+    props = with_settings(repos("app/a", "app/b", "app/precious", EmptyOnDelete=True), "app/precious",
+                          EmptyOnDelete=False)
+    stack = Stack("empty", "Repos")
+    stack.create({"Repos": props})
+    for name in ("app/a", "app/b", "app/precious"):
+        push_image(ecr, name, "v1")
+    precious = snapshot(ecr)["app/precious"]["images"]
+
+    outcome = stack.delete()
+
+    assert outcome.status == "DELETE_FAILED"
+    assert "'app/precious'" in outcome.responses["Repos"].reason
+    after = snapshot(ecr)
+    assert set(after) == {"app/precious"} and after["app/precious"]["images"] == precious
+
+
+def test_per_repository_empty_on_delete_without_the_resource_level_one(ecr):
+    stack = Stack("empty2", "Repos")
+    stack.create({"Repos": with_settings(repos("app/a", "app/b"), "app/a", EmptyOnDelete=True)})
+    push_image(ecr, "app/a", "v1")
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert snapshot(ecr) == {}
+
+
+# --- 7. AdoptExisting ----------------------------------------------------------------------------------
+
+
+def _unowned(ecr, name):
+    ecr.create_repository(repositoryName=name, imageTagMutability="MUTABLE")
+    return {push_image(ecr, name, t) for t in ("v1", "v2")}
+
+
+def test_create_without_adopt_existing_fails_before_any_write(ecr):
+    _unowned(ecr, "legacy/app")
+    before = snapshot(ecr)
+    with recorded_calls() as calls:
+        response = Resource(stack_name="noadopt").create(repos("app/new", "legacy/app"))
+    assert response.status == "FAILED"
+    assert "'legacy/app'" in response.reason and "AdoptExisting" in response.reason
+    assert calls.writes == []
+    assert snapshot(ecr) == before
+
+
+def test_adopt_existing_takes_over_applies_settings_keeps_images_and_delete_releases(ecr):
+    images = _unowned(ecr, "legacy/app")
+    stack = Stack("adopt", "Repos")
+    props = with_settings(repos("legacy/app", AdoptExisting=True, EmptyOnDelete=True), "legacy/app",
+                          IsImmutable=True, Tags={"team": "platform"})
+
+    assert stack.create({"Repos": props}).status == "CREATE_COMPLETE"
+    adopted = snapshot(ecr)["legacy/app"]
+    assert adopted["images"] == images
+    assert adopted["mutability"] == "IMMUTABLE"
+    assert adopted["tags"]["ecr-repos:origin"] == "adopted" and adopted["tags"]["team"] == "platform"
+    assert adopted["lifecycle"] is not None
+
+    # the stack's Delete releases it, even with EmptyOnDelete: adopted repositories are never deleted
+    assert stack.delete().status == "DELETE_COMPLETE"
+    released = snapshot(ecr)["legacy/app"]
+    assert released["images"] == images
+    assert not [k for k in released["tags"] if k.startswith("ecr-repos:")]
+
+
+def test_update_cannot_take_over_an_unowned_repository_without_adopt_existing(ecr):
+    stack = Stack("upd", "Repos")
+    stack.create({"Repos": repos("app/a")})
+    _unowned(ecr, "legacy/app")
+    before = snapshot(ecr)
+    with recorded_calls() as calls:
+        outcome = stack.update({"Repos": repos("app/a", "legacy/app")})
+    assert outcome.responses["Repos"].status == "FAILED"
+    assert "'legacy/app'" in outcome.responses["Repos"].reason
+    assert calls.writes == []
+    assert outcome.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert snapshot(ecr) == before
+
+
+def test_update_with_adopt_existing_adopts_and_a_rollback_releases(ecr):
+    from tests.support.stack import Other
+
+    stack = Stack("upd2", "Repos", Other("Function"))
+    stack.create({"Repos": repos("app/a")})
+    images = _unowned(ecr, "legacy/app")
+    stack["Function"].fail = True
+    outcome = stack.update({"Repos": repos("app/a", "legacy/app", AdoptExisting=True)})
+    assert outcome.responses["Repos"].ok
+    assert outcome.status == "UPDATE_ROLLBACK_COMPLETE"
+    legacy = snapshot(ecr)["legacy/app"]
+    assert legacy["images"] == images
+    assert not [k for k in legacy["tags"] if k.startswith("ecr-repos:")]
+
+
+# --- 8. two stacks, one repository -------------------------------------------------------------------
+
+
+def test_second_stack_fails_naming_the_owner_and_its_empty_on_delete_never_reaches_the_repository(ecr):
+    first = Stack("first", "Repos")
+    first.create({"Repos": repos("shared/app", "first/own")})
+    images = {push_image(ecr, "shared/app", t) for t in ("v1", "v2")}
+    before = snapshot(ecr)
+
+    second = Stack("second", "Repos")
+    outcome = second.create({"Repos": repos("second/own", "shared/app", EmptyOnDelete=True, AdoptExisting=True)})
+
+    response = outcome.responses["Repos"]
+    assert response.status == "FAILED"
+    assert "'shared/app'" in response.reason and "'first'" in response.reason
+    assert outcome.status == "ROLLBACK_COMPLETE"  # its Delete succeeded without touching the first stack
+    assert snapshot(ecr) == before
+    assert snapshot(ecr)["shared/app"]["images"] == images
+
+
+def test_second_stack_update_cannot_take_over_and_its_delete_leaves_the_first_untouched(ecr):
+    first = Stack("first", "Repos")
+    first.create({"Repos": repos("shared/app")})
+    push_image(ecr, "shared/app", "v1")
+    second = Stack("second", "Repos")
+    second.create({"Repos": repos("second/own", EmptyOnDelete=True)})
+    shared = snapshot(ecr)["shared/app"]
+
+    outcome = second.update({"Repos": repos("second/own", "shared/app", EmptyOnDelete=True, AdoptExisting=True)})
+    assert outcome.responses["Repos"].status == "FAILED"
+    assert "'first'" in outcome.responses["Repos"].reason
+
+    # a Delete event naming the shared repository (as a hand-made or replayed one could) leaves it alone
+    resource = second["Repos"]
+    stray = resource.event("Delete", repos("second/own", "shared/app", EmptyOnDelete=True),
+                           physical_id=resource.physical_id)
+    assert resource.send(stray).ok
+    assert snapshot(ecr) == {"shared/app": shared}
