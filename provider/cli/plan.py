@@ -12,6 +12,7 @@ resource's when its readable tags ``ecr-repos:stack`` and ``ecr-repos:logical-id
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -141,7 +142,7 @@ def _target(target: Target) -> Target:
     import boto3
 
     session = target.session or boto3.Session()
-    region = target.region or session.region_name
+    region = target.region or os.environ.get("AWS_REGION") or session.region_name
     if not region:
         raise CliError("no region: pass --region or set AWS_REGION")
     return Target(region, target.endpoint_url, session)
@@ -320,8 +321,8 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
             out.append(RepoPlan(name, RELEASE, note="adopted: the provider's tags are removed, the repository and "
                                                     "its images stay", actions=["UntagResource"]))
         elif images.get(name):
-            out.append(RepoPlan(name, RETAIN, note="no longer declared but holds images: kept (deleted with its "
-                                                   "images only if it was declared with EmptyOnDelete: true)"))
+            out.append(RepoPlan(name, RETAIN, note="no longer declared but holds images: kept, unless it was "
+                                                   "declared with EmptyOnDelete: true"))
         else:
             out.append(RepoPlan(name, REMOVE, note="no longer declared and empty: deleted after the stack update",
                                 actions=["DeleteRepository"]))

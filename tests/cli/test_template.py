@@ -1,0 +1,71 @@
+"""The template loader: short-form intrinsics, JSON, line numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider.template import TemplateError, loads
+
+YAML = """\
+Resources:
+  R:
+    Type: Custom::EcrRepos
+    Properties:
+      A: !Ref P
+      B: !GetAtt Res.Attr
+      C: !Sub ["${X}-y", {X: !Ref AWS::Region}]
+      D: !If [Cond, !Join ["", [a, b]], !Ref AWS::NoValue]
+      E: !Select [0, !Split [",", "a,b"]]
+      F: !FindInMap [M, k, v]
+      G: !Base64 text
+      H: !GetAZs ""
+      I: !Not [!Condition X]
+      J: !ImportValue name
+      K: "14"
+      L: 14
+"""
+
+
+@pytest.mark.parametrize("key,expected", [
+    ("A", {"Ref": "P"}),
+    ("B", {"Fn::GetAtt": ["Res", "Attr"]}),
+    ("C", {"Fn::Sub": ["${X}-y", {"X": {"Ref": "AWS::Region"}}]}),
+    ("D", {"Fn::If": ["Cond", {"Fn::Join": ["", ["a", "b"]]}, {"Ref": "AWS::NoValue"}]}),
+    ("E", {"Fn::Select": [0, {"Fn::Split": [",", "a,b"]}]}),
+    ("F", {"Fn::FindInMap": ["M", "k", "v"]}),
+    ("G", {"Fn::Base64": "text"}),
+    ("H", {"Fn::GetAZs": ""}),
+    ("I", {"Fn::Not": [{"Condition": "X"}]}),
+    ("J", {"Fn::ImportValue": "name"}),
+    ("K", "14"),
+    ("L", 14),
+])
+def test_short_forms_become_long_forms(key, expected):
+    assert loads(YAML).data["Resources"]["R"]["Properties"][key] == expected
+
+
+def test_every_node_has_a_line():
+    t = loads(YAML)
+    base = ("Resources", "R", "Properties")
+    assert t.line_of(base + ("A",)) == 5
+    assert t.line_of(base + ("D", "Fn::If", 1, "Fn::Join", 1, 0)) == 8
+    assert t.line_of(base + ("L", "not", "there")) == 16
+    assert t.custom_resources() == ["R"]
+
+
+def test_json_with_tabs_keeps_lines():
+    t = loads('{\n\t"Resources": {\n\t\t"R": {\n\t\t\t"Type": "Custom::EcrRepos"\n\t\t}\n\t}\n}\n')
+    assert t.line_of(("Resources", "R", "Type")) == 4
+
+
+@pytest.mark.parametrize("text,line,message", [
+    ("a: !Nope x\n", 1, "unknown tag !Nope"),
+    ("- 1\n", 1, "a template must be a mapping with a Resources section"),
+    ("", 1, "the file is empty"),
+    ("a:\n  b: [\n", 3, "not valid YAML or JSON"),
+])
+def test_errors_say_where(text, line, message):
+    with pytest.raises(TemplateError) as caught:
+        loads(text, "t.yaml")
+    assert caught.value.line == line
+    assert message in caught.value.message

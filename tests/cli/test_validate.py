@@ -1,0 +1,77 @@
+"""ecr-repos validate on good and bad templates (YAML and JSON), in-process."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from provider.cli import main
+from tests.cli.conftest import ROOT
+
+F = "tests/cli/fixtures"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml", "templates/example.yaml"])
+def test_good_templates_pass(template):
+    assert run("validate", template) == (0, f"{template}: OK (Repos)\n", "")
+
+
+def test_bad_yaml_lists_every_problem_with_its_line():
+    code, out, err = run("validate", f"{F}/bad.yaml")
+    p = "Resources.Repos.Properties.EcrRepositories"
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{F}/bad.yaml:7: {p}.App/Api: is not a valid ECR repository name; use lowercase letters and digits, "
+        "separated by single '.', '_', '-' or '/'",
+        f"{F}/bad.yaml:9: {p}.app/api.IsImmutable: must be true or false, got 'maybe'",
+        f"{F}/bad.yaml:12: {p}.app/api.ExpirationRules[0].Days: must be at least 1, got 0",
+        f"{F}/bad.yaml:13: {p}.app/api.AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got '12345'",
+        f"{F}/bad.yaml:14: {p}.app/api.Lifecycle: unknown key; did you mean 'LifecyclePolicyText'?",
+        f"{F}/bad.yaml:21: Resources.Second.Properties.EcrRepositories.app/x.LifecyclePolicyText: "
+        "rules[0]: sinceImagePushed needs \"countUnit\": \"days\"",
+    ]
+
+
+def test_bad_json_has_lines_too():
+    assert run("validate", f"{F}/bad.json") == (
+        1, f"{F}/bad.json:9: Resources.Repos.Properties.EcrRepositories.app/api.ScanOnPush: "
+           "must be true or false, got 'yes'\n", "")
+
+
+def test_several_files_report_each_and_exit_with_the_worst():
+    code, out, err = run("validate", f"{F}/good.yaml", f"{F}/bad.json", f"{F}/broken.yaml")
+    assert code == 2
+    assert out.splitlines()[0] == f"{F}/good.yaml: OK (Repos)"
+    assert out.splitlines()[1].startswith(f"{F}/bad.json:9: ")
+    assert err == f"{F}/broken.yaml:5: not valid YAML or JSON: expected the node content, but found '}}'\n"
+
+
+def test_template_without_the_resource_is_not_an_error():
+    assert run("validate", "templates/provider.yaml") == (
+        0, "", "templates/provider.yaml: no Custom::EcrRepos resource; nothing to check\n")
+
+
+def test_missing_file_is_an_error(tmp_path):
+    code, out, err = run("validate", str(tmp_path / "nope.yaml"))
+    assert (code, out) == (2, "")
+    assert "cannot read the file" in err
+
+
+def test_duplicate_keys_are_reported(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+                    "      EcrRepositories: {app/a: {}}\n      EcrRepositories: {app/b: {}}\n")
+    assert run("validate", str(path)) == (1, f"{path}:7: template: duplicate key 'EcrRepositories'; "
+                                             "the last one wins\n", "")
