@@ -93,6 +93,7 @@ def _response(out: TextIO, response: Any) -> None:
         out.write(f"  Reason: {body['Reason']}\n")
     for key, value in sorted((body.get("Data") or {}).items()):
         out.write(f"  Data.{key}: {value}\n")
+    out.write("\n")
 
 
 def read_registry(client: Any) -> list[dict[str, Any]]:
@@ -167,7 +168,9 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
     create_props = {k: v for k, v in properties.items() if k != "ServiceToken"}
     update_props, update_said = updated(create_props)
 
-    out.write(f"ecr-repos demo: {path} ({logical_id}) through Create, Update and Delete\n")
+    shown = os.path.relpath(path)
+    shown = shown if not shown.startswith("..") else str(path)
+    out.write(f"ecr-repos demo: {shown} ({logical_id}) through Create, Update and Delete\n")
     with moto_environment() as url:
         import boto3
 
