@@ -47,7 +47,7 @@ def test_provider_template_deploys_function_role_log_group_and_export(host_zip):
             "python3.13", "provider.handler.handler", ["x86_64"])
         assert (config["Timeout"], config["MemorySize"]) == (900, 512)
         # (moto keeps a Number parameter's type; Lambda itself stores strings)
-        assert {k: str(v) for k, v in config["Environment"]["Variables"].items()} == {"ECR_REPOS_CONCURRENCY": "16"}
+        assert {k: str(v) for k, v in config["Environment"]["Variables"].items()} == {"ECR_REPOS_CONCURRENCY": "32"}
         assert config["CodeSize"] == host_zip.stat().st_size
 
         # and it runs as the stack's role, whose inline policy grants ECR on this registry only
