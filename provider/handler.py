@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 TIME_MARGIN_SECONDS = float(os.environ.get("ECR_REPOS_TIME_MARGIN", "10"))
 
 
-
 def _new_helper() -> CfnResource:
     """crhelper's resource, without the lambda, events and logs clients its constructor builds.
 
@@ -103,7 +102,10 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     desired = spec.parse(request.properties, request.partition)
     old = None
     if request.kind == "Update" and request.old_properties is not None:
-        old, _ = spec.check(request.old_properties, request.partition)
+        if request.old_properties == request.properties:
+            old = desired  # a resend (rollback) of the same properties: parsing is pure, skip the second pass
+        else:
+            old, _ = spec.check(request.old_properties, request.partition)
 
     executor = _executor(request, context)
     existing = executor.list_repositories()
