@@ -1,0 +1,155 @@
+"""``python -m bench`` (``make bench``): the provider against bare boto3, cold start, zip sizes.
+
+Every ECR call goes to moto in-process and sleeps a simulated 25 ms first (a botocore
+``before-send`` hook); calls are counted with a ``before-parameter-build`` hook. Options:
+``--sizes 10,100,500``, ``--sweep 8,16,32`` (pool sizes for Create/Delete of the largest size),
+``--no-cold``, ``--no-zip``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {  # request -> (seconds at N=500, ratio to bare boto3), None: no target
+    "Create": (5.0, 2.5),
+    "Update, one repo": (2.0, None),
+    "Delete": (5.0, 2.5),
+}
+
+
+def deployed_pool() -> str | None:
+    """The ``Concurrency`` default of templates/provider.yaml: the pool the Lambda runs with."""
+    import re
+
+    text = (ROOT / "templates" / "provider.yaml").read_text(encoding="utf-8")
+    match = re.search(r"^  Concurrency:\n(?:    .*\n)*?    Default: (\d+)", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _lower_bound(calls: int, pool: int) -> float:
+    return calls / pool * scenarios.LATENCY
+
+
+def run_sizes(sizes: list[int]) -> list[str]:
+    from provider.executor import concurrency
+
+    pool = concurrency()
+    header = (f"{'N':>4}  {'request':<18} {'wall s':>7} {'reads':>6} {'writes':>6}   {'bare s':>7} "
+              f"{'calls':>6} {'ratio':>6}   {'bound s':>7}  target")
+    lines = [f"provider pool {pool} (ECR_REPOS_CONCURRENCY), bare boto3 {scenarios.BARE_THREADS} threads, "
+             f"{scenarios.LATENCY * 1000:.0f} ms per call; bound = minimal calls / {pool} x latency", header,
+             "-" * len(header)]
+    failures = []
+    for n in sizes:
+        with scenarios.simulated_ecr() as calls:
+            mine = scenarios.provider_run(n, calls)
+        with scenarios.simulated_ecr() as calls:
+            bare = scenarios.bare_run(n, calls)
+        for label, m in mine.items():
+            b = bare[label]
+            minimal = b.reads + b.writes
+            ratio = m.seconds / b.seconds if b.seconds > 0.005 else None
+            target = ""
+            if n == 500 and label in TARGETS:
+                limit, times = TARGETS[label]
+                met = m.seconds < limit and (times is None or (ratio is not None and ratio <= times))
+                target = f"< {limit:.0f} s" + (f", <= {times}x" if times else "") + (" ok" if met else " MISSED")
+                if not met:
+                    failures.append(f"{label} {n}")
+            if not m.ok:
+                target += f" FAILED: {m.detail}"
+                failures.append(f"{label} {n} failed")
+            lines.append(f"{n:>4}  {label:<18} {m.seconds:>7.2f} {m.reads:>6} {m.writes:>6}   {b.seconds:>7.2f} "
+                         f"{minimal:>6} {(f'{ratio:.1f}x' if ratio else '-'):>6}   "
+                         f"{_lower_bound(minimal, pool):>7.2f}  {target}")
+    if failures:
+        lines.append("targets missed: " + ", ".join(failures))
+    return lines
+
+
+def run_sweep(n: int, pools: list[int]) -> list[str]:
+    lines = [f"pool size sweep, N = {n}: provider wall seconds (Create / Delete)"]
+    saved = os.environ.get("ECR_REPOS_CONCURRENCY")
+    try:
+        for pool in pools:
+            os.environ["ECR_REPOS_CONCURRENCY"] = str(pool)
+            with scenarios.simulated_ecr() as calls:
+                mine = scenarios.provider_run(n, calls)
+            lines.append(f"  pool {pool:>3}: Create {mine['Create'].seconds:5.2f} s   "
+                         f"one-repo Update {mine['Update, one repo'].seconds:5.2f} s   Delete {mine['Delete'].seconds:5.2f} s")
+    finally:
+        if saved is None:
+            os.environ.pop("ECR_REPOS_CONCURRENCY", None)
+        else:
+            os.environ["ECR_REPOS_CONCURRENCY"] = saved
+    return lines
+
+
+def run_cold(runs: int) -> list[str]:
+    from .coldstart import measure
+
+    r = measure(runs)
+    wall, imp, call = r["wall"], r["import"], r["call"]
+    gap = (wall["provider"] - wall["bare"]) * 1000
+    lines = [
+        f"cold start: fresh process, one Create of one repository (median of {runs}, moto server on 127.0.0.1)",
+        f"  {'':<10} {'process s':>9} {'import s':>9} {'work s':>8}",
+        f"  {'provider':<10} {wall['provider']:>9.3f} {imp['provider']:>9.3f} {call['provider']:>8.3f}",
+        f"  {'bare':<10} {wall['bare']:>9.3f} {imp['bare']:>9.3f} {call['bare']:>8.3f}",
+        f"  provider - bare: {gap:.0f} ms (target <= 100 ms{'' if gap <= 100 else ': MISSED'})",
+        "  python -X importtime, provider child, top-level imports (cumulative ms):",
+    ]
+    for name, (ms, children) in sorted(r["imports"].items(), key=lambda item: -item[1][0])[:4]:
+        kids = ", ".join(f"{c} {c_ms:.0f}" for c, c_ms in children[:5])
+        lines.append(f"    {name:<22} {ms:6.0f}   ({kids})")
+    return lines
+
+
+def run_zip() -> list[str]:
+    dist = ROOT / "dist"
+    zips = sorted(dist.glob("*.zip")) if dist.is_dir() else []
+    if not zips:
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "package.py")], cwd=ROOT,
+                              capture_output=True, text=True)
+        zips = sorted(dist.glob("*.zip")) if dist.is_dir() else []
+        if not zips:
+            return ["zip sizes: not built (" + (done.stderr.strip().splitlines() or ["make package"])[-1] + ")"]
+    lines = ["Lambda zips (budget 3 MB):"]
+    for z in zips:
+        size = z.stat().st_size
+        lines.append(f"  {z.name:<36} {size / 1e6:5.2f} MB {'ok' if size < 3_000_000 else 'OVER BUDGET'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,500")
+    parser.add_argument("--sweep", default="16,32", help="pool sizes to compare at the largest N ('' for none)")
+    parser.add_argument("--cold-runs", type=int, default=9)
+    parser.add_argument("--no-cold", action="store_true")
+    parser.add_argument("--no-zip", action="store_true")
+    args = parser.parse_args(argv)
+    scenarios.setup_environment()
+    if "ECR_REPOS_CONCURRENCY" not in os.environ and deployed_pool():
+        os.environ["ECR_REPOS_CONCURRENCY"] = deployed_pool() or ""  # measure what is deployed
+    sections = [run_sizes([int(s) for s in args.sizes.split(",") if s])]
+    if args.sweep:
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        sections.append(run_sweep(max(sizes), [int(p) for p in args.sweep.split(",")]))
+    if not args.no_cold:
+        sections.append(run_cold(args.cold_runs))
+    if not args.no_zip:
+        sections.append(run_zip())
+    print("\n\n".join("\n".join(s) for s in sections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Cold start: a fresh Python process that imports the handler and answers one Create of one
+repository, against the same process making the same ECR calls with bare boto3.
+
+The parent serves ECR from a moto server on 127.0.0.1 (so the children import only what a Lambda
+would, not moto) and times each child from spawn to exit; children alternate to share any drift.
+
+Child mode (``python -m bench.coldstart provider|bare``) prints its own import and call times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "untagged", "selection": {
+    "tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 3}, "action": {"type": "expire"}}]}
+
+
+# --- child ---------------------------------------------------------------------------------------
+
+
+class _Connection:
+    """Stands in for crhelper's HTTPSConnection: the response PUT goes nowhere (no network)."""
+
+    def __init__(self, host: str, context: Any = None) -> None:
+        pass
+
+    def request(self, method: str, url: str, body: str, headers: dict[str, str]) -> None:
+        print(body, file=sys.stderr)
+
+    def getresponse(self) -> Any:
+        class _Answer:
+            status, reason = 200, "OK"
+
+        return _Answer()
+
+
+class _Context:
+    aws_request_id = "cold"
+    function_name = "ecr-repos-provider"
+    memory_limit_in_mb = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def child_provider(name: str) -> dict[str, float]:
+    start = time.perf_counter()
+    from provider.handler import handler
+    imported = time.perf_counter()
+    import crhelper.utils
+
+    crhelper.utils.HTTPSConnection = _Connection  # type: ignore[misc]
+    stack = f"arn:aws:cloudformation:us-east-1:123456789012:stack/cold/{uuid.uuid4()}"
+    event = {
+        "RequestType": "Create", "RequestId": str(uuid.uuid4()), "StackId": stack, "LogicalResourceId": "Repos",
+        "ResourceType": "Custom::EcrRepos", "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:p",
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:p",
+                               "EcrRepositories": {name: {}}},
+    }
+    handler(event, _Context())
+    return {"import": imported - start, "call": time.perf_counter() - imported}
+
+
+def child_bare(name: str) -> dict[str, float]:
+    start = time.perf_counter()
+    import boto3
+    from botocore.config import Config
+    imported = time.perf_counter()
+    client = boto3.client("ecr", config=Config(retries={"mode": "standard", "max_attempts": 10}))
+    client.create_repository(repositoryName=name, imageTagMutability="IMMUTABLE",
+                             imageScanningConfiguration={"scanOnPush": True},
+                             tags=[{"Key": "ecr-repos:owner", "Value": "0" * 32}])
+    client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(LIFECYCLE))
+    return {"import": imported - start, "call": time.perf_counter() - imported}
+
+
+# --- parent --------------------------------------------------------------------------------------
+
+
+def _child_env(endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_REPOS_"))}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+        "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "",
+    })
+    return env
+
+
+def _spawn(mode: str, env: dict[str, str], *extra: str) -> tuple[float, dict[str, float], str]:
+    name = f"cold/{mode}-{uuid.uuid4().hex[:10]}"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, *extra, "-m", "bench.coldstart", mode, name], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    return wall, json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def import_tree(stderr: str) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+    """Top-level imports of a ``-X importtime`` run: name -> (cumulative ms, [(child, ms), ...]).
+
+    importtime prints a module after its children, each line ``self | cumulative | <indent>name``.
+    """
+    tree: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+    children: list[tuple[str, float]] = []
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or "cumulative" in parts[1]:
+            continue
+        cumulative = int(parts[1]) / 1000.0
+        depth = (len(parts[2]) - len(parts[2].lstrip(" ")) - 1) // 2
+        name = parts[2].strip()
+        if depth == 1:
+            children.append((name, cumulative))
+        elif depth == 0:
+            tree[name] = (cumulative, sorted(children, key=lambda c: -c[1]))
+            children = []
+    return tree
+
+
+def measure(runs: int = 7) -> dict[str, Any]:
+    """Median wall time of ``runs`` fresh processes per side, and the provider's top imports."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        env = _child_env(f"http://{host}:{port}")
+        for mode in ("bare", "provider"):  # warm the OS file cache and moto's first-request costs
+            _spawn(mode, env)
+        walls: dict[str, list[float]] = {"bare": [], "provider": []}
+        inner: dict[str, list[dict[str, float]]] = {"bare": [], "provider": []}
+        for _ in range(runs):
+            for mode in ("bare", "provider"):
+                wall, times, _ = _spawn(mode, env)
+                walls[mode].append(wall)
+                inner[mode].append(times)
+        _, _, importtime = _spawn("provider", env, "-X", "importtime")
+    finally:
+        server.stop()
+
+    def med(mode: str, key: str) -> float:
+        return statistics.median(t[key] for t in inner[mode])
+
+    return {
+        "runs": runs,
+        "wall": {m: statistics.median(w) for m, w in walls.items()},
+        "import": {m: med(m, "import") for m in inner},
+        "call": {m: med(m, "call") for m in inner},
+        "imports": import_tree(importtime),
+    }
+
+
+if __name__ == "__main__":
+    mode, repo = sys.argv[1], sys.argv[2]
+    result = child_provider(repo) if mode == "provider" else child_bare(repo)
+    print(json.dumps(result))

@@ -1,0 +1,169 @@
+"""ECR call counts per request type, through the Lambda entry point against moto.
+
+Counts are deterministic (unlike timings, which belong to ``make bench``): a botocore
+``before-parameter-build`` hook on the default boto3 session, from which the provider builds its
+client, records every ECR operation and its parameters. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+
+from bench.hooks import EcrCalls, install
+from tests.support.cfn import Resource
+
+POLICY_EVERY = 10
+
+
+def declared(n: int) -> dict[str, Any]:
+    repos: dict[str, Any] = {}
+    for i in range(n):
+        settings: dict[str, Any] = {"ExpirationRules": [{"TagPattern": "dev-*", "Days": 7}], "Tags": {"i": str(i)}}
+        if i % POLICY_EVERY == 0:
+            settings["AdditionalPullAccountIds"] = ["210987654321"]
+        repos[f"perf/r{i:02d}"] = settings
+    return {"Tags": {"team": "platform"}, "EcrRepositories": repos}
+
+
+def with_policies(n: int) -> int:
+    return len(range(0, n, POLICY_EVERY))
+
+
+@pytest.fixture
+def calls(aws):
+    """Counts the provider's ECR calls; test read-backs use ``plain`` (another session) and are not counted."""
+    boto3.setup_default_session(region_name="us-east-1")
+    yield install(boto3.DEFAULT_SESSION)
+    boto3.DEFAULT_SESSION = None
+
+
+@pytest.fixture
+def plain(calls):
+    return boto3.session.Session(region_name="us-east-1").client("ecr")
+
+
+def writes(calls: EcrCalls) -> Counter[str]:
+    return Counter({op: n for op, n in calls.counts.items() if op in _WRITES})
+
+
+def reads(calls: EcrCalls) -> Counter[str]:
+    return Counter({op: n for op, n in calls.counts.items() if op not in _WRITES})
+
+
+_WRITES = {
+    "CreateRepository", "PutLifecyclePolicy", "SetRepositoryPolicy", "DeleteRepositoryPolicy",
+    "PutImageTagMutability", "PutImageScanningConfiguration", "TagResource", "UntagResource",
+    "DeleteRepository", "DeleteLifecyclePolicy",
+}
+
+
+@pytest.mark.parametrize("n", [1, 20])
+def test_create_writes_at_most_three_calls_per_repository(calls, n):
+    response = Resource().create(declared(n))
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter(
+        {"CreateRepository": n, "PutLifecyclePolicy": n, "SetRepositoryPolicy": with_policies(n)}
+    )
+    assert max(calls.writes_by_repo().values()) <= 3
+    assert reads(calls) == Counter({"DescribeRepositories": 1})  # an empty registry: nothing to inspect
+
+
+def test_create_carries_tags_mutability_and_scanning_in_create_repository(calls):
+    Resource().create({"EcrRepositories": {"perf/one": {"IsImmutable": False, "ScanOnPush": False}}})
+
+    create = next(params for op, params in calls.calls if op == "CreateRepository")
+    assert create["imageTagMutability"] == "MUTABLE"
+    assert create["imageScanningConfiguration"] == {"scanOnPush": False}
+    assert {t["Key"] for t in create["tags"]} >= {"ecr-repos:owner", "ecr-repos:origin"}
+    assert "TagResource" not in calls.counts and "PutImageTagMutability" not in calls.counts
+
+
+def test_update_with_unchanged_properties_writes_nothing_and_reads_only_the_registry(calls):
+    resource = Resource()
+    resource.create(declared(20))
+    calls.reset()
+
+    response = resource.update(declared(20))
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter()
+    assert reads(calls) == Counter({"DescribeRepositories": 1})
+
+
+def test_update_of_one_repository_writes_to_that_one_only(calls):
+    resource = Resource()
+    resource.create(declared(20))
+    changed = copy.deepcopy(declared(20))
+    changed["EcrRepositories"]["perf/r03"]["ExpirationRules"][0]["Days"] = 30
+    calls.reset()
+
+    response = resource.update(changed)
+
+    assert response.ok, response.reason
+    assert response.physical_id == resource.history[0][1].physical_id  # settings only: same id
+    assert writes(calls) == Counter({"PutLifecyclePolicy": 1})
+    assert calls.writes_by_repo() == Counter({"perf/r03": 1})
+    # Drift and ownership are read for the changed repository alone.
+    assert reads(calls) == Counter(
+        {"DescribeRepositories": 1, "ListTagsForResource": 1, "GetLifecyclePolicy": 1, "GetRepositoryPolicy": 1}
+    )
+
+
+@pytest.mark.parametrize(
+    "setting,value,operation",
+    [
+        ("IsImmutable", False, "PutImageTagMutability"),
+        ("ScanOnPush", False, "PutImageScanningConfiguration"),
+        ("AdditionalPullAccountIds", ["111111111111"], "SetRepositoryPolicy"),
+        ("Tags", {"i": "changed"}, "TagResource"),
+    ],
+)
+def test_one_setting_of_one_repository_is_one_write(calls, setting, value, operation):
+    resource = Resource()
+    resource.create(declared(5))
+    changed = copy.deepcopy(declared(5))
+    changed["EcrRepositories"]["perf/r01"][setting] = value
+    calls.reset()
+
+    response = resource.update(changed)
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter({operation: 1})
+    assert calls.writes_by_repo() == Counter({"perf/r01": 1})
+
+
+def test_update_adding_a_repository_creates_it_and_only_tags_the_others_with_the_new_reference(calls):
+    resource = Resource()
+    resource.create(declared(20))
+    grown = declared(21)
+    calls.reset()
+
+    response = resource.update(grown)
+
+    assert response.ok, response.reason
+    by_repo = calls.writes_by_repo()
+    assert by_repo.pop("perf/r20") == 3  # CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy
+    assert set(by_repo) == {f"perf/r{i:02d}" for i in range(20)} and set(by_repo.values()) == {1}
+    assert writes(calls) == Counter(
+        {"CreateRepository": 1, "PutLifecyclePolicy": 1, "SetRepositoryPolicy": 1, "TagResource": 20}
+    )
+
+
+def test_delete_reads_each_repositorys_tags_once_and_deletes_each_once(calls, plain):
+    resource = Resource()
+    resource.create(declared(20))
+    calls.reset()
+
+    response = resource.delete()
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter({"DeleteRepository": 20})
+    # Ownership and references decide every deletion: one ListTagsForResource per repository.
+    assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": 20})
+    assert plain.describe_repositories()["repositories"] == []
