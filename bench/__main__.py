@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import scenarios
 
@@ -37,21 +38,34 @@ def _lower_bound(calls: int, pool: int) -> float:
     return calls / pool * scenarios.LATENCY
 
 
-def run_sizes(sizes: list[int]) -> list[str]:
+def _best(run: Any, n: int, repeat: int) -> dict[str, scenarios.Measure]:
+    """The fastest of ``repeat`` runs per request (the machine is shared); counts must not vary."""
+    best: dict[str, scenarios.Measure] = {}
+    for _ in range(repeat):
+        with scenarios.simulated_ecr() as calls:
+            for label, m in run(n, calls).items():
+                kept = best.get(label)
+                assert kept is None or (kept.reads, kept.writes) == (m.reads, m.writes), (label, kept, m)
+                if kept is None or m.seconds < kept.seconds or not m.ok:
+                    best[label] = m
+    return best
+
+
+def run_sizes(sizes: list[int], repeat: int) -> list[str]:
     from provider.executor import concurrency
 
     pool = concurrency()
+    _best(scenarios.provider_run, 3, 1)  # warm up: first client, schema validator, imports
+    _best(scenarios.bare_run, 3, 1)
     header = (f"{'N':>4}  {'request':<18} {'wall s':>7} {'reads':>6} {'writes':>6}   {'bare s':>7} "
               f"{'calls':>6} {'ratio':>6}   {'bound s':>7}  target")
-    lines = [f"provider pool {pool} (ECR_REPOS_CONCURRENCY), bare boto3 {scenarios.BARE_THREADS} threads, "
+    lines = [f"best of {repeat} runs; provider pool {pool} (ECR_REPOS_CONCURRENCY), bare boto3 {scenarios.BARE_THREADS} threads, "
              f"{scenarios.LATENCY * 1000:.0f} ms per call; bound = minimal calls / {pool} x latency", header,
              "-" * len(header)]
     failures = []
     for n in sizes:
-        with scenarios.simulated_ecr() as calls:
-            mine = scenarios.provider_run(n, calls)
-        with scenarios.simulated_ecr() as calls:
-            bare = scenarios.bare_run(n, calls)
+        mine = _best(scenarios.provider_run, n, repeat)
+        bare = _best(scenarios.bare_run, n, repeat)
         for label, m in mine.items():
             b = bare[label]
             minimal = b.reads + b.writes
@@ -74,16 +88,15 @@ def run_sizes(sizes: list[int]) -> list[str]:
     return lines
 
 
-def run_sweep(n: int, pools: list[int]) -> list[str]:
-    lines = [f"pool size sweep, N = {n}: provider wall seconds (Create / Delete)"]
+def run_sweep(n: int, pools: list[int], repeat: int) -> list[str]:
+    lines = [f"pool size sweep, N = {n}, best of {repeat}: provider wall seconds"]
     saved = os.environ.get("ECR_REPOS_CONCURRENCY")
     try:
         for pool in pools:
             os.environ["ECR_REPOS_CONCURRENCY"] = str(pool)
-            with scenarios.simulated_ecr() as calls:
-                mine = scenarios.provider_run(n, calls)
-            lines.append(f"  pool {pool:>3}: Create {mine['Create'].seconds:5.2f} s   "
-                         f"one-repo Update {mine['Update, one repo'].seconds:5.2f} s   Delete {mine['Delete'].seconds:5.2f} s")
+            mine = _best(scenarios.provider_run, n, repeat)
+            lines.append(f"  pool {pool:>3}: Create {mine['Create'].seconds:5.2f}   "
+                         f"one-repo Update {mine['Update, one repo'].seconds:5.2f}   Delete {mine['Delete'].seconds:5.2f}")
     finally:
         if saved is None:
             os.environ.pop("ECR_REPOS_CONCURRENCY", None)
@@ -97,18 +110,23 @@ def run_cold(runs: int) -> list[str]:
 
     r = measure(runs)
     wall, imp, call = r["wall"], r["import"], r["call"]
-    gap = (wall["provider"] - wall["bare"]) * 1000
+    total, best = r["both"], r["both_best"]
+    gap = (total["provider"] - total["bare"]) * 1000
+    best_gap = (best["provider"] - best["bare"]) * 1000
     lines = [
         f"cold start: fresh process, one Create of one repository (median of {runs}, moto server on 127.0.0.1)",
-        f"  {'':<10} {'process s':>9} {'import s':>9} {'work s':>8}",
-        f"  {'provider':<10} {wall['provider']:>9.3f} {imp['provider']:>9.3f} {call['provider']:>8.3f}",
-        f"  {'bare':<10} {wall['bare']:>9.3f} {imp['bare']:>9.3f} {call['bare']:>8.3f}",
-        f"  provider - bare: {gap:.0f} ms (target <= 100 ms{'' if gap <= 100 else ': MISSED'})",
-        "  python -X importtime, provider child, top-level imports (cumulative ms):",
+        f"  {'':<10} {'import s':>9} {'work s':>8} {'both s':>8}   {'process s':>9}",
+        *(f"  {m:<10} {imp[m]:>9.3f} {call[m]:>8.3f} {total[m]:>8.3f}   {wall[m]:>9.3f}" for m in ("provider", "bare")),
+        f"  provider - bare, import + work (a Lambda's init + first invoke): {gap:.0f} ms "
+        f"(target <= 100 ms{'' if gap <= 100 else ': MISSED'}); fastest runs: {best_gap:.0f} ms; whole process: "
+        f"{(wall['provider'] - wall['bare']) * 1000:.0f} ms",
     ]
-    for name, (ms, children) in sorted(r["imports"].items(), key=lambda item: -item[1][0])[:4]:
-        kids = ", ".join(f"{c} {c_ms:.0f}" for c, c_ms in children[:5])
-        lines.append(f"    {name:<22} {ms:6.0f}   ({kids})")
+    lines.append(f"  provider work includes: validation {r['validate'] * 1000:.0f} ms (jsonschema's import and "
+                 f"first use), the response PUT {r['respond'] * 1000:.0f} ms (TLS context; the socket is stubbed)")
+    extra = r["extra_imports"]
+    top = ", ".join(f"{name} {ms:.1f}" for name, ms in extra[:8])
+    lines.append(f"  python -X importtime: modules only the provider imports: {len(extra)}, "
+                 f"{sum(ms for _, ms in extra):.0f} ms of own time; largest: {top}")
     return lines
 
 
@@ -132,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--sweep", default="16,32", help="pool sizes to compare at the largest N ('' for none)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest is shown")
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
@@ -139,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     scenarios.setup_environment()
     if "ECR_REPOS_CONCURRENCY" not in os.environ and deployed_pool():
         os.environ["ECR_REPOS_CONCURRENCY"] = deployed_pool() or ""  # measure what is deployed
-    sections = [run_sizes([int(s) for s in args.sizes.split(",") if s])]
+    sections = [run_sizes([int(s) for s in args.sizes.split(",") if s], args.repeat)]
     if args.sweep:
         sizes = [int(s) for s in args.sizes.split(",") if s]
-        sections.append(run_sweep(max(sizes), [int(p) for p in args.sweep.split(",")]))
+        sections.append(run_sweep(max(sizes), [int(p) for p in args.sweep.split(",")], args.repeat))
     if not args.no_cold:
         sections.append(run_cold(args.cold_runs))
     if not args.no_zip:

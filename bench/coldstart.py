@@ -58,7 +58,22 @@ def child_provider(name: str) -> dict[str, float]:
     imported = time.perf_counter()
     import crhelper.utils
 
+    from provider import handler as module
+
     crhelper.utils.HTTPSConnection = _Connection  # type: ignore[misc]
+    spent = {"validate": 0.0, "respond": 0.0}
+
+    def timing(key: str, fn: Any) -> Any:  # where the work goes: schema validation, the response PUT
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            begin = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - begin
+        return timed
+
+    module.spec.parse = timing("validate", module.spec.parse)  # type: ignore[method-assign]
+    module.helper._send = timing("respond", module.helper._send)  # type: ignore[method-assign]
     stack = f"arn:aws:cloudformation:us-east-1:123456789012:stack/cold/{uuid.uuid4()}"
     event = {
         "RequestType": "Create", "RequestId": str(uuid.uuid4()), "StackId": stack, "LogicalResourceId": "Repos",
@@ -68,7 +83,7 @@ def child_provider(name: str) -> dict[str, float]:
                                "EcrRepositories": {name: {}}},
     }
     handler(event, _Context())
-    return {"import": imported - start, "call": time.perf_counter() - imported}
+    return {"import": imported - start, "call": time.perf_counter() - imported, **spent}
 
 
 def child_bare(name: str) -> dict[str, float]:
@@ -128,6 +143,16 @@ def import_tree(stderr: str) -> dict[str, tuple[float, list[tuple[str, float]]]]
     return tree
 
 
+def self_times(stderr: str) -> dict[str, float]:
+    """Module -> its own import milliseconds, from a ``-X importtime`` run."""
+    out: dict[str, float] = {}
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if line.startswith("import time:") and len(parts) == 3 and "cumulative" not in parts[1]:
+            out[parts[2].strip()] = int(parts[0].split(":", 1)[1]) / 1000.0
+    return out
+
+
 def measure(runs: int = 7) -> dict[str, Any]:
     """Median wall time of ``runs`` fresh processes per side, and the provider's top imports."""
     import logging
@@ -150,6 +175,7 @@ def measure(runs: int = 7) -> dict[str, Any]:
                 walls[mode].append(wall)
                 inner[mode].append(times)
         _, _, importtime = _spawn("provider", env, "-X", "importtime")
+        _, _, bare_importtime = _spawn("bare", env, "-X", "importtime")
     finally:
         server.stop()
 
@@ -161,7 +187,15 @@ def measure(runs: int = 7) -> dict[str, Any]:
         "wall": {m: statistics.median(w) for m, w in walls.items()},
         "import": {m: med(m, "import") for m in inner},
         "call": {m: med(m, "call") for m in inner},
+        "both": {m: statistics.median(t["import"] + t["call"] for t in inner[m]) for m in inner},
+        "validate": statistics.median(t["validate"] for t in inner["provider"]),
+        "respond": statistics.median(t["respond"] for t in inner["provider"]),
+        "both_best": {m: min(t["import"] + t["call"] for t in inner[m]) for m in inner},
         "imports": import_tree(importtime),
+        "extra_imports": sorted(
+            ((k, v) for k, v in self_times(importtime).items() if k not in self_times(bare_importtime)
+             and not k.startswith("bench")),
+            key=lambda kv: -kv[1]),
     }
 
 
