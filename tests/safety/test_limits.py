@@ -77,10 +77,11 @@ def test_an_interrupted_cleanup_leaves_a_reference_that_keeps_the_repository_at_
     stack = Stack("limit5", "Repos")
     stack.create({"Repos": repos("app/a", "app/b")})
     # the cleanup Delete of the old id fails on app/a (not a throttle: no retry) and is only recorded
-    with faults(Fault("untag_resource", error=("InvalidParameterException", "Injected"), first=10**6)):
+    with faults(Fault("untag_resource", error=("InvalidParameterException", "Injected"), repository="app/a")):
         outcome = stack.update({"Repos": repos("app/a")})
     assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].status == "FAILED"
     # app/a still holds the dead old id's reference: the stack's Delete lets go of its own and keeps
     # the repository (kept, never wrongly deleted; a set-changing Update would have dropped it)
     assert stack.delete().status == "DELETE_COMPLETE"
-    assert set(snapshot(ecr)) == {"app/a"}
+    # (app/b, dropped, is deleted or, if the failure stopped the cleanup before reaching it, kept)
+    assert "app/a" in set(snapshot(ecr)) <= {"app/a", "app/b"}
