@@ -33,6 +33,8 @@ from .planner import (
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_MAX_ATTEMPTS = 10
+BY_NAME_LIMIT = 100  # DescribeRepositories takes at most 100 repositoryNames
+_NOT_BY_NAME = {"RepositoryNotFoundException", "InvalidParameterException", "ValidationException"}
 
 T = TypeVar("T")
 
@@ -53,6 +55,16 @@ def make_client(region: str | None = None, *, pool: int | None = None) -> Any:
         max_pool_connections=max(10, pool or concurrency()),
     )
     return boto3.client("ecr", region_name=region, config=config)
+
+
+def _state(repo: dict[str, Any]) -> RepoState:
+    """A repository as DescribeRepositories returns it (settings only; tags and policies unread)."""
+    return RepoState(
+        name=repo["repositoryName"],
+        arn=repo.get("repositoryArn", ""),
+        immutable=repo.get("imageTagMutability", "MUTABLE") == "IMMUTABLE",
+        scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
+    )
 
 
 def _code(exc: Exception) -> str:
@@ -85,16 +97,30 @@ class Executor:
             if token:
                 kwargs["nextToken"] = token
             page = self._call(None, "DescribeRepositories", self.client.describe_repositories, **kwargs)
-            for repo in page.get("repositories", []):
-                found[repo["repositoryName"]] = RepoState(
-                    name=repo["repositoryName"],
-                    arn=repo.get("repositoryArn", ""),
-                    immutable=repo.get("imageTagMutability", "MUTABLE") == "IMMUTABLE",
-                    scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
-                )
+            found.update((repo["repositoryName"], _state(repo)) for repo in page.get("repositories", []))
             token = page.get("nextToken")
             if not token:
                 return found
+
+    def find(self, names: Iterable[str]) -> dict[str, RepoState]:
+        """The repositories among ``names`` that exist, for requests that expect them to (Update of
+        the same set, Delete). Up to 100 names: one DescribeRepositories by name, whose cost does not
+        grow with the registry. One unknown name fails that call (RepositoryNotFoundException), and
+        a malformed one (a Delete gets invalid properties too) fails it as invalid: then, and for
+        more names, page the registry instead."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        if len(wanted) <= BY_NAME_LIMIT:
+            try:
+                page = self._call(None, "DescribeRepositories", self.client.describe_repositories,
+                                  repositoryNames=wanted, translate=False)
+                return {repo["repositoryName"]: _state(repo) for repo in page.get("repositories", [])}
+            except Exception as exc:  # noqa: BLE001 - sorted by error code below
+                if _code(exc) not in _NOT_BY_NAME:
+                    raise _translate(exc, None, "DescribeRepositories") from exc
+        listed = self.list_repositories()
+        return {n: listed[n] for n in wanted if n in listed}
 
     def inspect(self, states: dict[str, RepoState], names: Iterable[str], *, policies: bool = True) -> dict[str, RepoState]:
         """Read tags (and lifecycle and repository policies) of ``names``; return the states completed."""

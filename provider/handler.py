@@ -108,9 +108,11 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
             old, _ = spec.check(request.old_properties, request.partition)
 
     executor = _executor(request, context)
-    existing = executor.list_repositories()
-    executor.remember_arns(existing)
     names = set(desired.repos) | (set(old.repos) if old else set())
+    # The same set as before should all exist: look it up by name. New names: page the registry.
+    same_set = old is not None and set(old.repos) == set(desired.repos)
+    existing = executor.find(names) if same_set else executor.list_repositories()
+    executor.remember_arns(existing)
     states: dict[str, Any] = {n: existing.get(n) for n in names}
     full = names_to_inspect(desired, old, set(existing))
     states.update(executor.inspect(existing, full))
@@ -133,7 +135,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
         return physical_id  # not an id of ours (e.g. a Create that failed before choosing one)
     names = spec.declared_names(request.properties)
     executor = _executor(request, context)
-    existing = executor.list_repositories()
+    existing = executor.find(names)
     executor.remember_arns(existing)
     states: dict[str, Any] = {n: existing.get(n) for n in names}
     states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))

@@ -167,3 +167,51 @@ def test_delete_reads_each_repositorys_tags_once_and_deletes_each_once(calls, pl
     # Ownership and references decide every deletion: one ListTagsForResource per repository.
     assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": 20})
     assert plain.describe_repositories()["repositories"] == []
+
+
+def describe_calls(calls: EcrCalls) -> list[dict[str, Any]]:
+    return [params for op, params in calls.calls if op == "DescribeRepositories"]
+
+
+def test_update_and_delete_of_up_to_100_repositories_look_them_up_by_name(calls):
+    resource = Resource()
+    resource.create(declared(20))
+    calls.reset()
+
+    resource.update(declared(20))
+    resource.delete()
+
+    names = [f"perf/r{i:02d}" for i in range(20)]
+    assert describe_calls(calls) == [{"repositoryNames": names}, {"repositoryNames": names}]
+
+
+def test_create_pages_the_registry_as_its_names_are_expected_to_be_new(calls):
+    Resource().create(declared(3))
+
+    assert describe_calls(calls) == [{"maxResults": 1000}]
+
+
+def test_a_repository_gone_out_of_band_makes_the_lookup_by_name_fall_back_to_the_registry(calls, plain):
+    resource = Resource()
+    resource.create(declared(5))
+    plain.delete_repository(repositoryName="perf/r02")
+    calls.reset()
+
+    response = resource.delete()
+
+    assert response.ok, response.reason
+    assert [sorted(p) for p in describe_calls(calls)] == [["repositoryNames"], ["maxResults"]]
+    assert writes(calls) == Counter({"DeleteRepository": 4})
+    assert plain.describe_repositories()["repositories"] == []
+
+
+def test_more_than_100_repositories_page_the_registry(calls, plain):
+    resource = Resource()
+    resource.create(declared(101))
+    calls.reset()
+
+    response = resource.delete()
+
+    assert response.ok, response.reason
+    assert describe_calls(calls) == [{"maxResults": 1000}]
+    assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": 101})
