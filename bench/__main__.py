@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,500")
     parser.add_argument("--sweep", default="16,32", help="pool sizes to compare at the largest N ('' for none)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; the fastest is shown")
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
