@@ -1,7 +1,7 @@
 """The only module that calls ECR: reads the state the planner needs, applies plans concurrently.
 
 Every ``ClientError`` is translated here, at one boundary, into the provider's errors. Work on
-different repositories runs in a bounded thread pool (``ECR_REPOS_CONCURRENCY``, default 16);
+different repositories runs in a bounded thread pool (``ECR_REPOS_CONCURRENCY``, default 32);
 actions on one repository run in order. botocore's ``standard`` retry mode retries throttling.
 """
 
@@ -31,7 +31,7 @@ from .planner import (
     UntagRepository,
 )
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32  # measured: 16 is ~20% slower at 500 repositories, 48 and 64 no faster
 DEFAULT_MAX_ATTEMPTS = 10
 BY_NAME_LIMIT = 100  # DescribeRepositories takes at most 100 repositoryNames
 _NOT_BY_NAME = {"RepositoryNotFoundException", "InvalidParameterException", "ValidationException"}

@@ -94,6 +94,8 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
 @pytest.fixture
 def short_margin(monkeypatch):
     monkeypatch.setattr("provider.handler.TIME_MARGIN_SECONDS", 1.5)
+    # The slow scenarios are sized for 16 concurrent calls: the work must outlast the deadline.
+    monkeypatch.setenv("ECR_REPOS_CONCURRENCY", "16")
 
 
 def test_create_running_out_of_time_answers_failed_once_before_the_lambda_ends(ecr, short_margin):
