@@ -182,12 +182,109 @@ def _describe(error: Any, location: tuple[str | int, ...]) -> list[Problem]:
     return [Problem(location, error.message)]
 
 
+# --- a validity fast path --------------------------------------------------------------------
+# Importing jsonschema and building its first validator costs about 60 ms of every cold start,
+# more than all other provider work. Valid properties (nearly every request) only need a yes, so
+# this small interpreter of the Draft 7 keywords the schema uses answers "valid" first; anything
+# else, including a keyword it does not know, goes to jsonschema, which alone writes the messages.
+# tests/provider/test_schema.py checks with hypothesis that it never accepts what jsonschema rejects.
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "definitions"})
+_KNOWN = _ANNOTATIONS | {
+    "$ref", "type", "properties", "additionalProperties", "required", "propertyNames", "pattern",
+    "minLength", "maxLength", "minimum", "maximum", "items", "maxItems", "uniqueItems", "maxProperties", "not",
+}
+
+
+class _Unsure(Exception):
+    """The fast path cannot decide; jsonschema will."""
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    raise _Unsure(kind)
+
+
+def _valid(value: Any, node: dict[str, Any]) -> bool:
+    if not _KNOWN.issuperset(node):
+        raise _Unsure(sorted(set(node) - _KNOWN))
+    if "$ref" in node:
+        return _valid(value, resolve(node))
+    kind = node.get("type")
+    if kind is not None and (not isinstance(kind, str) or not _is_type(value, kind)):
+        if not isinstance(kind, str):
+            raise _Unsure(kind)
+        return False
+    if "not" in node and _valid(value, node["not"]):
+        return False
+    if isinstance(value, str):
+        if len(value) < node.get("minLength", 0) or len(value) > node.get("maxLength", len(value)):
+            return False
+        if "pattern" in node and not _pattern(node["pattern"]).search(value):
+            return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < node.get("minimum", value) or value > node.get("maximum", value):
+            return False
+    if isinstance(value, list):
+        if len(value) > node.get("maxItems", len(value)):
+            return False
+        if node.get("uniqueItems"):
+            if not all(isinstance(v, str) for v in value):
+                raise _Unsure("uniqueItems on non-strings")
+            if len(set(value)) != len(value):
+                return False
+        if "items" in node and not all(_valid(v, node["items"]) for v in value):
+            return False
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        if len(value) > node.get("maxProperties", len(value)):
+            return False
+        if any(key not in value for key in node.get("required", ())):
+            return False
+        if "propertyNames" in node and not all(_valid(k, node["propertyNames"]) for k in value):
+            return False
+        extra = node.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in props:
+                if not _valid(item, props[key]):
+                    return False
+            elif extra is False:
+                return False
+            elif isinstance(extra, dict) and not _valid(item, extra):
+                return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def surely_valid(properties: Any) -> bool:
+    """True only when ``properties`` certainly satisfies the schema (no jsonschema needed)."""
+    try:
+        return _valid(properties, load_schema())
+    except (_Unsure, re.error, TypeError):
+        return False
+
+
 def schema_problems(properties: Any, *, allow_intrinsics: bool = False) -> list[Problem]:
     """Every schema problem of already-coerced ``properties``, sorted by path.
 
     ``allow_intrinsics`` (for templates read by the CLI): a value that is an intrinsic function,
     or lies under one, is taken to be of the right type.
     """
+    if surely_valid(properties):
+        return []
     problems: list[Problem] = []
     for error in _validator().iter_errors(properties):
         location = tuple(error.absolute_path)

@@ -144,3 +144,58 @@ def test_schema_is_the_shipped_file():
     schema = load_schema()
     assert schema["properties"]["EcrRepositories"]["propertyNames"]["maxLength"] == 256
     assert schema["definitions"]["ExpirationRule"]["properties"]["Days"]["minimum"] == 1
+
+
+# --- the validity fast path agrees with jsonschema ---------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from provider.schema import _validator, surely_valid  # noqa: E402
+
+_KEYS = ["ServiceToken", "EcrRepositories", "Tags", "EmptyOnDelete", "AdoptExisting", "ServiceTimeout",
+         "IsImmutable", "ExpireAllImages", "ExpirationRules", "LifecyclePolicyText", "AdditionalPushAccountIds",
+         "AdditionalPullAccountIds", "ScanOnPush", "TagPattern", "Days", "app/api", "App", "aws:x", "team"]
+_SCALARS = st.one_of(
+    st.booleans(), st.integers(-3, 4000), st.floats(allow_nan=False), st.none(),
+    st.sampled_from(["true", "false", "7", "-1", "111111111111", "12345", "dev-*", "a*b*c*d*e", "x" * 120, "", "app/api"]),
+    st.text(max_size=8),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def _valid_document():
+    rule = st.fixed_dictionaries({"TagPattern": st.sampled_from(["dev-*", "*-*", "v1"]), "Days": st.integers(1, 90)})
+    repo = st.fixed_dictionaries({}, optional={
+        "IsImmutable": st.booleans(), "ExpireAllImages": st.booleans(), "ScanOnPush": st.booleans(),
+        "ExpirationRules": st.lists(rule, max_size=3),
+        "AdditionalPullAccountIds": st.lists(st.sampled_from(["111111111111", "222222222222"]), unique=True),
+        "Tags": st.dictionaries(st.sampled_from(["team", "svc"]), st.text(max_size=5), max_size=2),
+        "EmptyOnDelete": st.booleans()})
+    names = st.sampled_from(["app/api", "ab", "team/x-y.z_w", "x" * 256])
+    return st.fixed_dictionaries(
+        {"ServiceToken": st.just("arn:aws:lambda:us-east-1:123456789012:function:p"),
+         "EcrRepositories": st.dictionaries(names, repo, max_size=3)},
+        optional={"AdoptExisting": st.booleans(), "EmptyOnDelete": st.booleans(), "ServiceTimeout": st.integers(1, 3600)})
+
+
+def _errors(document):
+    return list(_validator().iter_errors(document))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_VALUES, st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=5), _valid_document()))
+def test_fast_path_never_accepts_what_jsonschema_rejects(document):
+    if surely_valid(document):
+        assert _errors(document) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(_valid_document())
+def test_fast_path_accepts_valid_documents(document):
+    assert _errors(document) == []
+    assert surely_valid(document)
