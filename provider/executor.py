@@ -8,6 +8,7 @@ actions on one repository run in order. botocore's ``standard`` retry mode retri
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -65,6 +66,23 @@ def _state(repo: dict[str, Any]) -> RepoState:
         immutable=repo.get("imageTagMutability", "MUTABLE") == "IMMUTABLE",
         scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
     )
+
+
+# botocore's standard mode retries each call up to DEFAULT_MAX_ATTEMPTS times, but also keeps a
+# retry quota per client that sustained throttling empties (about 100 failed retries), after which
+# it stops retrying at all. One client serves the whole pool, so a large map could then fail on a
+# burst that a short pause would absorb. The executor adds a few slower rounds on top, each only if
+# it fits before the deadline.
+THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+THROTTLE_ROUNDS = 4
+
+
+def _pause_ceiling(attempt: int) -> float:
+    return min(20.0, 2.0**attempt)
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(_pause_ceiling(attempt) * random.uniform(0.5, 1.0))
 
 
 def _code(exc: Exception) -> str:
@@ -261,12 +279,21 @@ class Executor:
 
     def _call(self, repo: str | None, operation: str, method: Callable[..., T], *, translate: bool = True,
               **kwargs: Any) -> T:
-        if not translate:
-            return method(**kwargs)
-        try:
-            return method(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
-            raise _translate(exc, repo, operation) from exc
+        attempt = 0
+        while True:
+            try:
+                return method(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
+                attempt += 1
+                if _code(exc) in THROTTLING and attempt <= THROTTLE_ROUNDS and self._may_wait(attempt):
+                    _pause(attempt)
+                    continue
+                if not translate:
+                    raise
+                raise _translate(exc, repo, operation) from exc
+
+    def _may_wait(self, attempt: int) -> bool:
+        return self.deadline is None or time.monotonic() + _pause_ceiling(attempt) < self.deadline
 
     def _map(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
         if len(items) <= 1 or self.workers == 1:

@@ -161,3 +161,38 @@ def test_a_call_outlasting_the_margin_still_gets_a_failed_answer_before_the_lamb
     resource.physical_id, resource.properties = physical_id, repos("app/a")
     assert resource.delete().ok
     assert snapshot(ecr) == {}
+
+
+def test_throttling_beyond_botocores_retry_quota_is_still_absorbed(ecr, monkeypatch):
+    """ECR throttles every CreateRepository for two seconds. botocore's standard mode (its own backoff
+    cut to nothing here) spends the client's retry quota (about 100 failed retries) at once and then
+    stops retrying; the executor's own slower rounds wait the burst out."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.ecr.models import ECRBackend
+
+    names = [f"burst/r{i:02d}" for i in range(40)]
+    original = ECRBackend.create_repository
+
+    def create(stack_name):
+        until = time.monotonic() + 2.0
+
+        def throttled(backend, *args, **kwargs):
+            if time.monotonic() < until:
+                raise JsonRESTError("ThrottlingException", "Rate exceeded")
+            return original(backend, *args, **kwargs)
+
+        with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
+                mock.patch("provider.executor._pause", lambda attempt: time.sleep(0.8)), \
+                mock.patch.object(ECRBackend, "create_repository", throttled):
+            return Resource(stack_name=stack_name).create(repos(*names))
+
+    monkeypatch.setattr("provider.executor.THROTTLE_ROUNDS", 0)
+    without = create("quota")
+    assert without.status == "FAILED" and "ThrottlingException" in without.reason
+    for name in snapshot(ecr):  # what that attempt made, as its rollback Delete would remove
+        ecr.delete_repository(repositoryName=name)
+
+    monkeypatch.setattr("provider.executor.THROTTLE_ROUNDS", 4)
+    response = create("rounds")
+    assert response.ok, response.reason
+    assert sorted(snapshot(ecr)) == names

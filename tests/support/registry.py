@@ -136,8 +136,10 @@ def faults(*injected: Fault) -> Iterator[tuple[Fault, ...]]:
 
 @contextlib.contextmanager
 def no_backoff() -> Iterator[None]:
-    """botocore's retry backoff without the sleeping, so throttling tests stay fast."""
-    with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0):
+    """botocore's retry backoff and the executor's own throttling pauses without the sleeping, so
+    throttling tests stay fast."""
+    with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
+            mock.patch("provider.executor._pause"):
         yield
 
 
