@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.support.cfn import Resource, invoke_one
-from tests.support.ecr import allows, push_image, rule_summary, snapshot, user_tags
+from tests.support.registry import allows, push_image, rule_summary, snapshot, user_tags
 
 PULL, PUSH, OTHER = "111111111111", "222222222222", "333333333333"
 
@@ -49,9 +49,9 @@ def test_create_applies_every_property_and_returns_attributes(stack, ecr):
     }
     state = snapshot(ecr)
     api, worker, base = state["app/api"], state["app/worker"], state["tools/base"]
-    assert (api["mutability"], api["scan"]) == ("IMMUTABLE", True)
-    assert (worker["mutability"], worker["scan"]) == ("MUTABLE", False)
-    assert (base["mutability"], base["scan"]) == ("IMMUTABLE", True)  # defaults
+    assert (api["mutability"], api["scan_on_push"]) == ("IMMUTABLE", True)
+    assert (worker["mutability"], worker["scan_on_push"]) == ("MUTABLE", False)
+    assert (base["mutability"], base["scan_on_push"]) == ("IMMUTABLE", True)  # defaults
     assert rule_summary(api["lifecycle"]) == [
         (1, "untagged", (), "imageCountMoreThan", 3),
         (2, "tagged", ("dev-*",), "sinceImagePushed", 7),
@@ -90,7 +90,7 @@ def test_raw_lifecycle_policy_text_is_written_as_given(stack, ecr):
          "selection": {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 90}},
     ]})
     assert stack.create({"EcrRepositories": {"app/raw": {"LifecyclePolicyText": text}}}).ok
-    assert snapshot(ecr)["app/raw"]["lifecycle"] == json.loads(text)
+    assert json.loads(snapshot(ecr)["app/raw"]["lifecycle"]) == json.loads(text)
 
 
 def test_native_json_types_are_accepted_too(aws, ecr):
@@ -112,7 +112,7 @@ def test_sns_wrapped_event(aws, ecr):
 
 UPDATES = [
     ("IsImmutable", {"IsImmutable": False}, lambda r: r["mutability"] == "MUTABLE"),
-    ("ScanOnPush", {"ScanOnPush": False}, lambda r: r["scan"] is False),
+    ("ScanOnPush", {"ScanOnPush": False}, lambda r: r["scan_on_push"] is False),
     ("ExpireAllImages", {"ExpireAllImages": True}, lambda r: rule_summary(r["lifecycle"])[-1][1] == "any"),
     ("ExpirationRules", {"ExpirationRules": [{"TagPattern": "rc-*", "Days": 30}]},
      lambda r: rule_summary(r["lifecycle"])[1] == (2, "tagged", ("rc-*",), "sinceImagePushed", 30)),
@@ -136,7 +136,7 @@ def test_update_of_each_setting(stack, ecr, field, change, check):
     after = snapshot(ecr)
     assert check(after["app/api"]), after["app/api"]
     assert after["app/other"] == before["app/other"]
-    assert after["app/api"]["images"] == [digest]
+    assert after["app/api"]["images"] == {digest}
 
 
 def test_update_back_to_defaults_removes_policy_and_tags(stack, ecr):
@@ -169,7 +169,7 @@ def test_removed_repository_with_images_is_kept(stack, ecr):
     assert stack.update({"EcrRepositories": {"app/api": {}}}).ok
     cleanup = stack.cleanup()
     assert cleanup.status == "FAILED" and "'app/old'" in cleanup.reason and "EmptyOnDelete" in cleanup.reason
-    assert snapshot(ecr)["app/old"]["images"] == [digest]
+    assert snapshot(ecr)["app/old"]["images"] == {digest}
 
 
 def test_delete_removes_everything_when_empty(stack, ecr):
@@ -186,7 +186,7 @@ def test_delete_refuses_to_drop_images(stack, ecr):
     response = stack.delete()
     assert response.status == "FAILED"
     assert "'app/api'" in response.reason and "EmptyOnDelete" in response.reason and len(response.reason) <= 256
-    assert snapshot(ecr)["app/api"]["images"] == [digest]
+    assert snapshot(ecr)["app/api"]["images"] == {digest}
     assert "app/empty" not in snapshot(ecr)
 
 
@@ -208,7 +208,7 @@ def test_existing_unowned_repository_fails_before_any_write(stack, ecr):
     response = stack.create({"EcrRepositories": {"app/api": {"IsImmutable": False}, "app/new": {}}})
     assert response.status == "FAILED"
     assert "'app/api'" in response.reason and "AdoptExisting" in response.reason
-    assert snapshot(ecr) == before and before["app/api"]["images"] == [digest]
+    assert snapshot(ecr) == before and before["app/api"]["images"] == {digest}
     # CloudFormation then deletes the failed resource: nothing of the stranger's is touched.
     assert stack.delete().ok
     assert snapshot(ecr) == before

@@ -8,6 +8,7 @@ retried by the client's retry mode where ECR's would be.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import hashlib
 import json
 import threading
@@ -82,6 +83,49 @@ def _optional(method: Callable[..., Any], repo: str, key: str) -> Any:
 
 def refs(tags: dict[str, str]) -> set[str]:
     return {k.split(":", 2)[2] for k in tags if k.startswith("ecr-repos:ref:")}
+
+
+# --- reading policies back ---------------------------------------------------------------------
+
+
+def user_tags(tags: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in tags.items() if not k.startswith("ecr-repos:")}
+
+
+def _document(policy: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    return json.loads(policy) if isinstance(policy, str) else policy
+
+
+def rule_summary(policy: str | dict[str, Any] | None) -> list[tuple]:
+    """Lifecycle rules (text as read back, or parsed) as (priority, tagStatus, patterns, countType, countNumber)."""
+    policy = _document(policy)
+    if not policy:
+        return []
+    return [
+        (r["rulePriority"], r["selection"]["tagStatus"], tuple(r["selection"].get("tagPatternList", ())),
+         r["selection"]["countType"], r["selection"]["countNumber"])
+        for r in policy["rules"]
+    ]
+
+
+def allows(policy: str | dict[str, Any] | None, account: str, action: str, partition: str = "aws") -> bool:
+    """Whether a repository policy grants ``action`` to the root of ``account`` (Allow statements only;
+    the provider writes no Deny)."""
+    policy = _document(policy)
+    if not policy:
+        return False
+    principal = f"arn:{partition}:iam::{account}:root"
+    for statement in policy.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        principals = statement.get("Principal", {})
+        aws = principals.get("AWS", []) if isinstance(principals, dict) else principals
+        aws = [aws] if isinstance(aws, str) else aws
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if (principal in aws or "*" in aws) and any(fnmatch.fnmatchcase(action, a) for a in actions):
+            return True
+    return False
 
 
 # --- fault injection ---------------------------------------------------------------------------
