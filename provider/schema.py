@@ -124,8 +124,20 @@ _NAME_FIX = (
 )
 
 
-def _describe(error: Any, location: tuple[str | int, ...]) -> list[Problem]:
-    """Turn one jsonschema error into problems with an actionable message."""
+def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]:
+    """Turn one schema error into problems with an actionable message.
+
+    The one writer of the schema messages: the Lambda's Reason, ``ecr-repos validate`` and the
+    cfn-lint rule E9101 (provider/cfnlint_rules) all show what this returns. ``error`` is a
+    jsonschema ``ValidationError`` or anything with the same attributes, such as cfn-lint's
+    ``cfnlint.jsonschema.ValidationError``: ``validator``, ``validator_value``, ``instance``,
+    ``schema``, ``schema_path`` and ``message``.
+
+    ``location`` is the property path of the object or value the failing keyword looked at: for
+    ``propertyNames`` the object whose key ``error.instance`` is, for ``additionalProperties`` and
+    ``required`` the object with the unknown or missing keys (one problem per such key, each at
+    ``location + (key,)``), otherwise the failing value itself.
+    """
     keyword = error.validator
     value = error.instance
     schema_path = list(error.schema_path)
@@ -290,6 +302,6 @@ def schema_problems(properties: Any, *, allow_intrinsics: bool = False) -> list[
         location = tuple(error.absolute_path)
         if allow_intrinsics and _under_intrinsic(properties, location):
             continue
-        problems.extend(_describe(error, location))
+        problems.extend(describe_error(error, location))
     unique = {(p.location, p.message): p for p in problems}
     return sorted(unique.values(), key=lambda p: [(0, x, "") if isinstance(x, int) else (1, 0, x) for x in p.location])

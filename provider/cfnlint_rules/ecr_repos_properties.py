@@ -6,16 +6,26 @@ looks at nothing but ``ServiceToken``. This rule plugs our own JSON schema
 cfn-lint's validator, which already understands intrinsic functions, conditions
 and string-typed scalars. Every error is reported, each with its own line.
 
+The messages are the provider's own: ``provider/schema.py``'s ``describe_error``
+writes them for the Lambda's Reason, ``ecr-repos validate`` and this rule alike,
+as ``<path>: <message>``.
+
 Load it with ``cfn-lint --append-rules <this directory>`` or ``append_rules:`` in
-``.cfnlintrc``. The schema is looked up next to the repository layout
-(``../../schema/``); set ``ECR_REPOS_SCHEMA`` to use another copy.
+``.cfnlintrc``. It needs the checkout around it: ``../schema.py`` for the messages
+and ``../../schema/`` for the schema; set ``ECR_REPOS_SCHEMA`` to use another
+copy of the schema.
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
+import importlib.util
 import json
-import os
+import sys
+from collections import deque
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Sequence
 
 # Import the module, not the class: cfn-lint instantiates every rule class it
@@ -24,14 +34,52 @@ import cfnlint.rules.jsonschema as _jsonschema_rules
 
 SCHEMA_ENV = "ECR_REPOS_SCHEMA"
 RESOURCE_TYPE = "Custom::EcrRepos"
+PROVIDER_DIR = Path(__file__).resolve().parent.parent
+# The name provider/ is loaded under when ``provider`` is not importable (cfn-lint run from
+# anywhere but the repository root) or names some other package.
+_PRIVATE_PACKAGE = "_ecr_repos_provider"
+
+
+def _provider_schema() -> ModuleType:
+    """``provider/schema.py`` of the checkout this rule sits in, imported once.
+
+    ``import provider.schema`` when that is this checkout's module (the repository root on
+    ``sys.path``, as in the tests); otherwise provider/ is loaded by path under a private name, so
+    that a run from any directory finds it and another package called ``provider`` is never used.
+    """
+    try:
+        spec = importlib.util.find_spec("provider")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin and Path(spec.origin).resolve() == PROVIDER_DIR / "__init__.py":
+        return importlib.import_module("provider.schema")
+    if _PRIVATE_PACKAGE not in sys.modules:
+        init = PROVIDER_DIR / "__init__.py"
+        if not (PROVIDER_DIR / "schema.py").is_file():
+            raise ImportError(
+                f"rule E9101 needs provider/schema.py beside {Path(__file__).parent}: "
+                "load it from a checkout (or git submodule) of ecr-repos"
+            )
+        spec = importlib.util.spec_from_file_location(
+            _PRIVATE_PACKAGE, init, submodule_search_locations=[str(PROVIDER_DIR)]
+        )
+        assert spec is not None and spec.loader is not None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[_PRIVATE_PACKAGE] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            del sys.modules[_PRIVATE_PACKAGE]
+            raise
+    return importlib.import_module(f"{_PRIVATE_PACKAGE}.schema")
+
+
+_schema = _provider_schema()
 
 
 def schema_path() -> Path:
     """Where the properties schema lives: ``$ECR_REPOS_SCHEMA`` or the repository's ``schema/``."""
-    override = os.environ.get(SCHEMA_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent.parent / "schema" / "ecr-repos.schema.json"
+    return _schema.schema_path()
 
 
 def load_schema() -> dict[str, Any]:
@@ -54,7 +102,8 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
         "Checks every property of a Custom::EcrRepos resource (unknown keys, types, "
         "account ids, repository names, expiration rules) against schema/ecr-repos.schema.json"
     )
-    source_url = "https://github.com/ecr-repos/ecr-repos#properties"
+    # The README section that documents this rule, relative to the repository root.
+    source_url = "README.md#5-lint-your-templates-with-the-customecrrepos-rule"
     tags = ["resources", "custom", "ecr"]
 
     def __init__(self) -> None:
@@ -66,23 +115,34 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
         self._use_schema_arg = False
 
     def _iter_errors(self, validator, instance):
+        seen: set[tuple[str, tuple[Any, ...]]] = set()
         for err in super()._iter_errors(validator, instance):
-            err.message = explain(err)
-            yield err
+            # cfn-lint reports each missing key of an object as an error of its own, at the
+            # object's path, while describe_error lists them all from the first one: one match
+            # per (message, path), each at the line of the error's path.
+            path = tuple(err.path)
+            fresh = [m for m in messages(err) if (m, path) not in seen]
+            seen.update((m, path) for m in fresh)
+            for message in fresh:
+                yield _with_message(err, message)
 
 
-_TYPE_HINTS = {
-    "boolean": "use true or false",
-    "integer": "use a whole number",
-    "object": "use a map",
-    "array": "use a list",
-    "string": "use a string",
-}
+def _with_message(err: Any, message: str) -> Any:
+    """A copy of ``err`` saying ``message``, with paths of its own (cfn-lint extends them in place)."""
+    out = copy.copy(err)
+    out.message = message
+    out.path = out.relative_path = deque(err.path)
+    out.schema_path = out.relative_schema_path = deque(err.schema_path)
+    out.path_override = deque(getattr(err, "path_override", ()))
+    return out
 
 
-def field_path(path: Sequence[Any]) -> str:
-    """``['EcrRepositories', 'app/api', 'ExpirationRules', 0, 'Days']`` -> ``EcrRepositories.app/api.ExpirationRules[0].Days``."""
-    text = ""
+def property_location(path: Sequence[Any]) -> tuple[str | int, ...]:
+    """A cfn-lint error path as the provider's property path: ``Fn::If`` and its branch index dropped.
+
+    ``['EcrRepositories', 'app/api', 'Fn::If', 1, 'IsImmutable']`` -> ``('EcrRepositories', 'app/api', 'IsImmutable')``.
+    """
+    out: list[str | int] = []
     in_function = False
     for part in path:
         # Fn::If and friends are not part of the property path the provider reports.
@@ -93,42 +153,28 @@ def field_path(path: Sequence[Any]) -> str:
             in_function = False
             continue
         in_function = False
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "Properties"
+        out.append(part)
+    return tuple(out)
 
 
-def explain(err: Any) -> str:
-    """A message that names the property path, what is wrong, and what to use instead."""
-    path = list(err.path)
-    schema_path = list(err.schema_path)
-    keyword = err.validator
-    if keyword == "additionalProperties" and path:
-        allowed = sorted(err.schema.get("properties", {}))
-        where = field_path(path[:-1])
-        hint = f"use one of {', '.join(allowed)}" if allowed else "remove it"
-        return f"{where}: unknown property {path[-1]!r}; {hint}"
-    if "propertyNames" in schema_path and len(path) >= 2:
-        where, name = field_path(path[:-1]), path[-1]
-        if path[-2] == "EcrRepositories":
-            return (
-                f"{where}: {name!r} is not a valid ECR repository name; use 2-256 lowercase letters "
-                "and digits, separated by '.', '_', '-' or '/'"
-            )
-        if keyword == "not":
-            return f"{where}: tag key {name!r} has a reserved prefix ('aws:' or 'ecr-repos:'); rename it"
-        return f"{where}: key {name!r}: {err.message}"
-    where = field_path(path)
-    if keyword == "pattern" and schema_path[-2:] == ["items", "pattern"]:
-        return f"{where}: {err.instance!r} is not an AWS account id; use 12 digits"
-    if keyword == "pattern" and path and path[-1] == "TagPattern":
-        return f"{where}: {err.instance!r} has more than 4 '*' wildcards; ECR allows at most 4"
-    if keyword == "type" and err.validator_value in _TYPE_HINTS:
-        return f"{where}: {err.message}; {_TYPE_HINTS[err.validator_value]}"
-    if keyword == "uniqueItems":
-        return f"{where}: {err.instance!r} repeats an account id; list each account once"
-    if keyword == "required":
-        return f"{where}: {err.message}; add it"
-    return f"{where}: {err.message}"
+def field_path(path: Sequence[Any]) -> str:
+    """``['EcrRepositories', 'app/api', 'ExpirationRules', 0, 'Days']`` -> ``EcrRepositories.app/api.ExpirationRules[0].Days``."""
+    return _schema.Problem(property_location(path), "").path or "Properties"
+
+
+def messages(err: Any) -> list[str]:
+    """The provider's ``<path>: <message>`` lines for one cfn-lint error (usually one line).
+
+    cfn-lint's paths differ from jsonschema's in one way that matters here: for
+    ``additionalProperties`` and ``propertyNames`` they go on to the offending key, while
+    ``describe_error`` takes the object's path and adds the key itself. The object's path is given
+    and only the problem of this error's key kept (describe_error lists every unknown key of the
+    object, and cfn-lint reports each with its own line).
+    """
+    location = property_location(err.path)
+    keyed = err.validator == "additionalProperties" or "propertyNames" in list(err.schema_path)
+    if keyed and location:
+        problems = [p for p in _schema.describe_error(err, location[:-1]) if p.location == location]
+    else:
+        problems = _schema.describe_error(err, location)
+    return [f"{p.path or 'Properties'}: {p.message}" for p in problems] or [f"{field_path(err.path)}: {err.message}"]

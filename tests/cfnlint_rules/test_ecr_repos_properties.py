@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode
 
 from provider.cfnlint_rules.ecr_repos_properties import field_path
+from provider.schema import coerce, schema_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "provider" / "cfnlint_rules"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
-NAME_FIX = "use 2-256 lowercase letters and digits, separated by '.', '_', '-' or '/'"
-REPO_KEYS = (
-    "AdditionalPullAccountIds, AdditionalPushAccountIds, EmptyOnDelete, ExpirationRules, "
-    "ExpireAllImages, IsImmutable, LifecyclePolicyText, ScanOnPush, Tags"
-)
+NAME_FIX = "is not a valid ECR repository name; use lowercase letters and digits, separated by single '.', '_', '-' or '/'"
+RESERVED_TAG = "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag"
 API = "EcrRepositories.app/api"
+RULES_0 = f"{API}.ExpirationRules"
 
 EXPECTED = {
     "good/every_property.yaml": [],
@@ -26,54 +26,64 @@ EXPECTED = {
     "good/intrinsic_functions.yaml": [],
     "good/other_custom_types_ignored.yaml": [],
     "bad/unknown_keys.yaml": [
-        ("E9101", 7, "Properties: unknown property 'Repositories'; use one of AdoptExisting, "
-                     "EcrRepositories, EmptyOnDelete, ServiceTimeout, ServiceToken, Tags"),
-        ("E9101", 10, f"{API}: unknown property 'Immutable'; use one of {REPO_KEYS}"),
-        ("E9101", 14, f"{API}.ExpirationRules[0]: unknown property 'Count'; use one of Days, TagPattern"),
+        ("E9101", 7, "Repositories: unknown key; did you mean 'EcrRepositories'?"),
+        ("E9101", 10, f"{API}.Immutable: unknown key; did you mean 'IsImmutable'?"),
+        ("E9101", 14, f"{RULES_0}[0].Count: unknown key; allowed keys: TagPattern, Days"),
     ],
     "bad/wrong_types.yaml": [
-        ("E9101", 7, "EmptyOnDelete: 'yes' is not of type 'boolean'; use true or false"),
-        ("E9101", 8, "Tags.team: ['platform'] is not of type 'string'; use a string"),
-        ("E9101", 11, f"{API}.IsImmutable: 'no' is not of type 'boolean'; use true or false"),
-        ("E9101", 12, f"{API}.ScanOnPush: 1 is not of type 'boolean'; use true or false"),
-        ("E9101", 13, f"{API}.ExpirationRules: {{'TagPattern': 'dev-*', 'Days': 7}} is not of type 'array'; use a list"),
-        ("E9101", 14, f"{API}.AdditionalPullAccountIds: '222222222222' is not of type 'array'; use a list"),
-        ("E9101", 15, "EcrRepositories.app/worker: [] is not of type 'object'; use a map"),
+        ("E9101", 7, "EmptyOnDelete: must be true or false, got 'yes'"),
+        ("E9101", 8, "Tags.team: must be a string, got ['platform']"),
+        ("E9101", 11, f"{API}.IsImmutable: must be true or false, got 'no'"),
+        ("E9101", 12, f"{API}.ScanOnPush: must be true or false, got 1"),
+        ("E9101", 13, f"{API}.ExpirationRules: must be a list, got {{'TagPattern': 'dev-*', 'Days': 7}}"),
+        ("E9101", 14, f"{API}.AdditionalPullAccountIds: must be a list, got '222222222222'"),
+        ("E9101", 15, "EcrRepositories.app/worker: must be a map of keys to values, got []"),
     ],
     "bad/account_ids.yaml": [
-        ("E9101", 9, f"{API}.AdditionalPushAccountIds[0]: '12345678901' is not an AWS account id; use 12 digits"),
-        ("E9101", 10, f"{API}.AdditionalPullAccountIds: ['1234567890123', 'abcdefghijkl', '111111111111', "
-                      "'111111111111'] repeats an account id; list each account once"),
-        ("E9101", 11, f"{API}.AdditionalPullAccountIds[0]: '1234567890123' is not an AWS account id; use 12 digits"),
-        ("E9101", 12, f"{API}.AdditionalPullAccountIds[1]: 'abcdefghijkl' is not an AWS account id; use 12 digits"),
+        ("E9101", 9, f"{API}.AdditionalPushAccountIds[0]: must be a 12-digit AWS account id, got '12345678901'"),
+        ("E9101", 10, f"{API}.AdditionalPullAccountIds: lists the same value twice; remove the duplicate"),
+        ("E9101", 11, f"{API}.AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got '1234567890123'"),
+        ("E9101", 12, f"{API}.AdditionalPullAccountIds[1]: must be a 12-digit AWS account id, got 'abcdefghijkl'"),
     ],
     "bad/repository_names.yaml": [
-        ("E9101", 8, f"EcrRepositories: 'App/Api' is not a valid ECR repository name; {NAME_FIX}"),
-        ("E9101", 9, f"EcrRepositories: 'app//api' is not a valid ECR repository name; {NAME_FIX}"),
-        ("E9101", 10, f"EcrRepositories: 'a' is not a valid ECR repository name; {NAME_FIX}"),
-        ("E9101", 11, f"EcrRepositories: '-app' is not a valid ECR repository name; {NAME_FIX}"),
-        ("E9101", 12, f"EcrRepositories: 'app/api-' is not a valid ECR repository name; {NAME_FIX}"),
+        ("E9101", 8, f"EcrRepositories.App/Api: {NAME_FIX}"),
+        ("E9101", 9, f"EcrRepositories.app//api: {NAME_FIX}"),
+        ("E9101", 10, "EcrRepositories.a: repository names must be 2-256 characters (got 1)"),
+        ("E9101", 11, f"EcrRepositories.-app: {NAME_FIX}"),
+        ("E9101", 12, f"EcrRepositories.app/api-: {NAME_FIX}"),
     ],
     "bad/rule_values.yaml": [
-        ("E9101", 11, f"{API}.ExpirationRules[0].Days: 0 is less than the minimum of 1"),
-        ("E9101", 12, f"{API}.ExpirationRules[1].TagPattern: '*a*b*c*d*' has more than 4 '*' wildcards; "
-                      "ECR allows at most 4"),
-        ("E9101", 13, f"{API}.ExpirationRules[1].Days: '7.5' is not of type 'integer'; use a whole number"),
-        ("E9101", 14, f"{API}.ExpirationRules[2].TagPattern: '' is shorter than 1"),
-        ("E9101", 15, f"{API}.ExpirationRules[2].Days: -3 is less than the minimum of 1"),
-        ("E9101", 16, f"{API}.ExpirationRules[3]: 'TagPattern' is a required property; add it"),
-        ("E9101", 17, f"{API}.LifecyclePolicyText: '{{}}' is shorter than 100"),
+        ("E9101", 11, f"{RULES_0}[0].Days: must be at least 1, got 0"),
+        ("E9101", 12, f"{RULES_0}[1].TagPattern: may hold at most 4 '*' wildcards, got '*a*b*c*d*'"),
+        ("E9101", 13, f"{RULES_0}[1].Days: must be a whole number, got '7.5'"),
+        ("E9101", 14, f"{RULES_0}[2].TagPattern: must be at least 1 characters (got 0)"),
+        ("E9101", 15, f"{RULES_0}[2].Days: must be at least 1, got -3"),
+        ("E9101", 16, f"{RULES_0}[3].TagPattern: is required; add it"),
+        ("E9101", 17, f"{API}.LifecyclePolicyText: must be at least 100 characters (got 2)"),
     ],
     "bad/resource_level.yaml": [
         # cfn-lint's own generic custom-resource check reports the missing ServiceToken too.
         ("E3003", 9, "'ServiceToken' is a required property"),
-        ("E9101", 9, "Properties: 'ServiceToken' is a required property; add it"),
-        ("E9101", 10, "ServiceTimeout: 7200 is greater than the maximum of 3600"),
-        ("E9101", 12, "Tags: tag key 'aws:created-by' has a reserved prefix ('aws:' or 'ecr-repos:'); rename it"),
-        ("E9101", 13, "Tags: tag key 'ecr-repos:owner' has a reserved prefix ('aws:' or 'ecr-repos:'); rename it"),
-        ("E9101", 15, "EcrRepositories: ['app/api'] is not of type 'object'; use a map"),
+        ("E9101", 9, "ServiceToken: is required; add it"),
+        ("E9101", 10, "ServiceTimeout: must be at most 3600, got 7200"),
+        ("E9101", 12, f"Tags.aws:created-by: {RESERVED_TAG}"),
+        ("E9101", 13, f"Tags.ecr-repos:owner: {RESERVED_TAG}"),
+        ("E9101", 15, "EcrRepositories: must be a map of keys to values, got ['app/api']"),
+    ],
+    # Fn::If branches: the path is the provider's (no Fn::If), the line the branch value's.
+    # Both missing keys of one rule are reported, at the rule's line; each unknown key at its own.
+    "bad/inside_conditions.yaml": [
+        ("E9101", 12, f"{API}.IsImmutable: must be true or false, got 'maybe'"),
+        ("E9101", 13, f"{API}.Immutable: unknown key; did you mean 'IsImmutable'?"),
+        ("E9101", 14, f"{API}.ScanOn: unknown key; did you mean 'ScanOnPush'?"),
+        ("E9101", 18, "EcrRepositories.app/worker.AdditionalPullAccountIds[1]: must be a 12-digit AWS account id, "
+                      "got '12345'"),
+        ("E9101", 21, "EcrRepositories.app/worker.ExpirationRules[0].Days: is required; add it"),
+        ("E9101", 21, "EcrRepositories.app/worker.ExpirationRules[0].TagPattern: is required; add it"),
     ],
 }
+# Templates without conditions: what the Lambda would say about each resource's properties.
+SAME_AS_THE_LAMBDA = sorted(t for t in EXPECTED if t.startswith("bad/") and t != "bad/inside_conditions.yaml")
 
 
 def lint(template: Path) -> list[tuple[str, int, str]]:
@@ -89,6 +99,18 @@ def test_every_fixture_has_an_expectation():
 @pytest.mark.parametrize("template,expected", sorted(EXPECTED.items()))
 def test_golden_template(template, expected):
     assert lint(FIXTURES / template) == sorted(expected)
+
+
+@pytest.mark.parametrize("template", SAME_AS_THE_LAMBDA)
+def test_messages_are_the_lambdas(template):
+    # given a bad template's Custom::EcrRepos properties
+    parsed, errors = decode(FIXTURES / template)
+    assert not errors
+    properties = next(r["Properties"] for r in parsed["Resources"].values() if r["Type"] == "Custom::EcrRepos")
+    # when the provider's schema module lists its problems, as the Lambda and `ecr-repos validate` do
+    problems = schema_problems(coerce(properties), allow_intrinsics=True)
+    # then the rule says exactly the same, in the same `<path>: <message>` form
+    assert sorted(m for rule, _, m in lint(FIXTURES / template) if rule == "E9101") == sorted(map(str, problems))
 
 
 @pytest.mark.parametrize(
