@@ -19,7 +19,8 @@ from . import ownership, outputs, spec
 from .errors import EcrReposError, OwnershipConflict, shorten
 from .executor import Executor
 from .ownership import Owner
-from .planner import Plan, names_to_check_refs, names_to_inspect, plan_apply, plan_delete
+from .planner import Plan, plan_delete
+from .reconcile import read_and_plan
 
 logger = logging.getLogger(__name__)
 
@@ -108,16 +109,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
             old, _ = spec.check(request.old_properties, request.partition)
 
     executor = _executor(request, context)
-    names = set(desired.repos) | (set(old.repos) if old else set())
-    # The same set as before should all exist: look it up by name. New names: page the registry.
-    same_set = old is not None and set(old.repos) == set(desired.repos)
-    existing = executor.find(names) if same_set else executor.list_repositories()
-    executor.remember_arns(existing)
-    states: dict[str, Any] = {n: existing.get(n) for n in names}
-    full = names_to_inspect(desired, old, set(existing))
-    states.update(executor.inspect(existing, full))
-    states.update(executor.inspect(existing, names_to_check_refs(desired, old, set(existing)) - full, policies=False))
-    plan = plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen)
+    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise OwnershipConflict(first.repo, first.owner_stack, adopt_possible=first.owner_stack is None)

@@ -8,10 +8,19 @@ is given a stack name): with ``--stack-id`` the hash is exact; otherwise CloudFo
 DescribeStacks looks the stack up and, when it exists, its id makes the hash exact too. When the
 stack does not exist (a first deployment) or cannot be looked up, a repository counts as this
 resource's when its readable tags ``ecr-repos:stack`` and ``ecr-repos:logical-id`` match.
+
+Previous properties: when the stack exists, the deployed template (GetTemplate, stage Original) is
+resolved with the stack's parameters and pseudo parameters from its ARN, and the physical id comes
+from DescribeStackResource: the plan is then the Update's own (``reconcile.read_and_plan``), with
+the physical id kept or replaced and, when replaced, the Delete of the old id CloudFormation sends
+after the stack update (``planner.plan_delete`` with the old properties' EmptyOnDelete). Otherwise
+(no stack, or those calls denied) the user tags of the repositories this resource owns stand for
+the tags declared before.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +34,11 @@ from ..ownership import Owner
 from ..planner import (
     ADOPT,
     CREATE,
+    DELETE,
     KEEP,
     UPDATE,
+    DeleteIfEmpty,
+    DeleteRepository,
     DeleteRepositoryPolicy,
     PutLifecyclePolicy,
     RepoState,
@@ -36,10 +48,13 @@ from ..planner import (
     TagRepository,
     UntagRepository,
     plan_apply,
+    plan_delete,
 )
+from ..planner import RELEASE as PLANNER_RELEASE
+from ..reconcile import read_and_plan
 from ..resolve import ParameterError, condition, context_for, resolve, unresolved_paths
 from ..spec import RepoSpec, ResourceSpec
-from ..template import Template, TemplateError, load
+from ..template import Template, TemplateError, load, loads
 from . import describe
 from .common import CliError, Progress, pick_resource
 
@@ -58,6 +73,11 @@ SYMBOLS = {CREATE: "+", UPDATE: "~", ADOPT: ">", REMOVE: "-", RETAIN: "!", RELEA
 BY_STACK_ID = "stack-id"  # ... with the hash of a --stack-id
 BY_DESCRIBE = "describe-stacks"  # ... with the hash of the id DescribeStacks returned
 BY_TAGS = "tags"  # ... by the readable stack and logical-id tags
+
+# The previous properties came from ...
+FROM_DEPLOYED = "deployed-template"  # ... the deployed template and the stack's parameters (exact)
+FROM_NONE = "none"  # ... nowhere: the deployed template has no such resource, the Update is its Create
+FROM_TAGS = "repository-tags"  # ... a guess: the user tags of the repositories this resource owns
 
 
 @dataclass
@@ -98,6 +118,10 @@ class PlanReport:
     owner_match: str
     stack_id: str | None
     repos: list[RepoPlan]
+    old_source: str = FROM_TAGS
+    old_reason: str | None = None  # why the deployed properties were not used
+    physical_id: str | None = None  # the current one (deployed properties only)
+    keeps_physical_id: bool | None = None
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in KINDS}
@@ -118,6 +142,8 @@ class PlanReport:
             "region": self.region,
             "account": self.account,
             "ownerMatchedBy": self.owner_match,
+            "previous": {"source": self.old_source, "reason": self.old_reason, "physicalId": self.physical_id,
+                         "keepsPhysicalId": self.keeps_physical_id},
             "summary": self.counts(),
             "repositories": [r.as_json() for r in self.repos],
         }
@@ -159,15 +185,54 @@ def _account(target: Target) -> str | None:
         return None
 
 
-def _lookup_stack(target: Target, stack_name: str) -> str | None:
-    """The stack's id when CloudFormation knows the stack; ``None`` when it does not exist or
-    cannot be asked (no permission): the caller then matches owners by readable tags."""
+def _lookup_stack(target: Target, stack: str) -> tuple[dict[str, Any] | None, str]:
+    """The stack (by name or id) when CloudFormation knows it, else ``None`` and why: the caller
+    then matches owners by readable tags and guesses the previous properties."""
     try:
-        stacks = target.client("cloudformation").describe_stacks(StackName=stack_name).get("Stacks", [])
-    except Exception:  # noqa: BLE001 - "does not exist" is a ValidationError; any failure means "unknown"
-        return None
+        stacks = target.client("cloudformation").describe_stacks(StackName=stack).get("Stacks", [])
+    except Exception as exc:  # noqa: BLE001 - "does not exist" is a ValidationError; any failure means "unknown"
+        if "does not exist" in str(exc):
+            return None, "stack not found"
+        return None, f"DescribeStacks failed: {_code(exc) or type(exc).__name__}"
     live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
-    return str(live[0]["StackId"]) if live else None
+    return (live[0], "") if live else (None, "stack not found")
+
+
+@dataclass
+class Deployed:
+    """The resource as CloudFormation holds it: the properties its last Create/Update was sent
+    (``None``: the deployed template has no such resource) and its physical id."""
+
+    properties: dict[str, Any] | None
+    physical_id: str | None = None
+
+
+def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deployed:
+    """Read the deployed template, resolve ``logical_id``'s properties with the stack's parameters
+    (pseudo parameters from its ARN) and read its physical id. CliError when any of it fails."""
+    cfn = target.client("cloudformation")
+    stack_id = str(stack["StackId"])
+    try:
+        body = cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+    except Exception as exc:  # noqa: BLE001 - denied, throttled, ...: plan on without it
+        raise CliError(f"GetTemplate failed: {_code(exc) or type(exc).__name__}") from exc
+    name = f"the deployed template of {stack['StackName']}"
+    try:
+        template = loads(body if isinstance(body, str) else json.dumps(body), name)
+    except TemplateError as exc:
+        raise CliError(str(exc)) from exc
+    if logical_id not in template.resources:
+        return Deployed(None)
+    parameters = {str(p["ParameterKey"]): str(p.get("ResolvedValue", p.get("ParameterValue", "")))
+                  for p in stack.get("Parameters", [])}
+    arn = stack_id.split(":")
+    properties = desired_properties(template, logical_id, parameters, region=arn[3], account=arn[4],
+                                    stack_name=str(stack["StackName"]), stack_id=stack_id)
+    try:
+        detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
+    except Exception as exc:  # noqa: BLE001 - as above
+        raise CliError(f"DescribeStackResource failed: {_code(exc) or type(exc).__name__}") from exc
+    return Deployed(properties, detail["StackResourceDetail"].get("PhysicalResourceId"))
 
 
 def desired_properties(
@@ -243,11 +308,18 @@ def compute(
     target = _target(target or Target())
     assert target.region is not None
     account = _account(target)
+    stack, old_reason = _lookup_stack(target, stack_id or stack_name)
     if stack_id:
         match = BY_STACK_ID
     else:
-        stack_id = _lookup_stack(target, stack_name)
+        stack_id = str(stack["StackId"]) if stack else None
         match = BY_DESCRIBE if stack_id else BY_TAGS
+    deployed = None
+    if stack is not None:
+        try:
+            deployed = _deployed(target, stack, logical_id)
+        except CliError as exc:
+            old_reason = str(exc)
     properties = desired_properties(template, logical_id, parameters or {}, region=target.region, account=account,
                                     stack_name=stack_name, stack_id=stack_id)
     partition = partition_of(target.region)
@@ -261,13 +333,18 @@ def compute(
                                   f"stack/{stack_name}/not-yet-created")
     owner = Owner(owner_stack_id, logical_id)
     executor = Executor(client=target.client("ecr"))
+    report = PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, [])
     try:
-        repos = _plan(executor, desired, owner, match, progress)
+        if deployed is None:
+            report.old_reason = old_reason
+            report.repos = _plan(executor, desired, owner, match, progress)
+        else:
+            _plan_deployed(executor, desired, owner, deployed, partition, report)
     except EcrReposError as exc:
         raise CliError(f"cannot read the registry: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...
         raise CliError(f"cannot read the registry: {type(exc).__name__}: {exc}") from exc
-    return PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, repos)
+    return report
 
 
 def _inspect(executor: Executor, existing: dict[str, RepoState], declared: list[str], others: list[str],
@@ -308,18 +385,14 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
             continue  # the planner's own clean-up of dropped names; reported below from the tags
         out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                     states.get(change.repo)))
-    for conflict in result.conflicts:
-        note = f"owned by stack {conflict.owner_stack!r}" if conflict.owner_stack else \
-            "exists and no stack owns it; set AdoptExisting: true to take it over"
-        out.append(RepoPlan(conflict.repo, CONFLICT, note=note))
+    out.extend(_conflicts(result.conflicts))
 
     removed = sorted(n for n in others if _owned(read[n].tags, owner, match) == ownership.OURS)
     images = executor.holds_images(removed) if removed else {}
     for name in removed:
         tags = read[name].tags or {}
         if tags.get(ownership.ORIGIN) == ownership.ADOPTED:
-            out.append(RepoPlan(name, RELEASE, note="adopted: the provider's tags are removed, the repository and "
-                                                    "its images stay", actions=["UntagResource"]))
+            out.append(RepoPlan(name, RELEASE, note=_RELEASED, actions=["UntagResource"]))
         elif images.get(name):
             out.append(RepoPlan(name, RETAIN, note="no longer declared but holds images: kept, unless it was "
                                                    "declared with EmptyOnDelete: true"))
@@ -329,6 +402,65 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
     order = {k: i for i, k in enumerate(KINDS)}
     out.sort(key=lambda r: (order[r.kind], r.name))
     return out
+
+
+def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, deployed: Deployed, partition: str,
+                   report: PlanReport) -> None:
+    """The Update's own plan from the deployed properties, and the clean-up Delete of the old
+    physical id when the Update replaces it."""
+    old = None
+    if deployed.properties is not None:
+        old, _ = spec.check(deployed.properties, partition)  # as the handler: invalid old properties count as none
+    old_gen = ownership.generation_of(deployed.physical_id)
+    plan, states = read_and_plan(executor, desired, old, owner, PLAN_GEN, old_gen)
+    report.old_source = FROM_DEPLOYED if deployed.properties is not None else FROM_NONE
+    report.physical_id = deployed.physical_id
+    report.keeps_physical_id = plan.physical_id == deployed.physical_id if deployed.physical_id else None
+
+    out: list[RepoPlan] = []
+    for change in plan.changes:
+        if change.repo in desired.repos:
+            out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
+                                        states.get(change.repo)))
+    out.extend(_conflicts(plan.conflicts))
+    # Dropped names: during the Update those only a failed attempt held; after it, the Delete of
+    # the old physical id, which CloudFormation sends with the old properties when the id changes.
+    during = [c for c in plan.changes if c.repo not in desired.repos]
+    after: list[Any] = []
+    if deployed.physical_id and not report.keeps_physical_id:
+        empty = {n: spec.empty_on_delete_of(deployed.properties, n) for n in plan.removed}
+        after = list(plan_delete(list(plan.removed), states, owner, deployed.physical_id, empty).changes)
+    may_hold = [c.repo for c in during + after
+                if any(isinstance(a, DeleteIfEmpty) or (isinstance(a, DeleteRepository) and not a.force)
+                       for a in c.actions)]
+    images = executor.holds_images(may_hold) if may_hold else {}
+    for change, when in [(c, "by the Update") for c in during] + [(c, "after the stack update") for c in after]:
+        if change.change == PLANNER_RELEASE:
+            out.append(RepoPlan(change.repo, RELEASE, note=_RELEASED, actions=["UntagResource"]))
+        elif change.change == DELETE and images.get(change.repo):
+            out.append(RepoPlan(change.repo, RETAIN, note="no longer declared but holds images and EmptyOnDelete "
+                                                          "is false: kept"))
+        elif change.change == DELETE:
+            forced = any(isinstance(a, DeleteRepository) and a.force for a in change.actions)
+            what = "deleted with its images (EmptyOnDelete: true)" if forced else "empty: deleted"
+            out.append(RepoPlan(change.repo, REMOVE, note=f"no longer declared, {what} {when}",
+                                actions=["DeleteRepository"]))
+        # UNREF: another physical id still holds it; nothing happens to the repository
+    order = {k: i for i, k in enumerate(KINDS)}
+    out.sort(key=lambda r: (order[r.kind], r.name))
+    report.repos = out
+
+
+def _conflicts(conflicts: tuple[Any, ...]) -> list[RepoPlan]:
+    out = []
+    for conflict in conflicts:
+        note = f"owned by stack {conflict.owner_stack!r}" if conflict.owner_stack else \
+            "exists and no stack owns it; set AdoptExisting: true to take it over"
+        out.append(RepoPlan(conflict.repo, CONFLICT, note=note))
+    return out
+
+
+_RELEASED = "adopted: the provider's tags are removed, the repository and its images stay"
 
 
 def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoSpec,

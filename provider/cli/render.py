@@ -6,7 +6,7 @@ import json
 
 from ..planner import ADOPT, CREATE, KEEP, UPDATE
 from . import describe
-from .plan import BY_DESCRIBE, BY_STACK_ID, CONFLICT, KINDS, RELEASE, REMOVE, RETAIN, SYMBOLS, Change, PlanReport
+from .plan import BY_DESCRIBE, BY_STACK_ID, CONFLICT, FROM_DEPLOYED, FROM_NONE, KINDS, RELEASE, REMOVE, RETAIN, SYMBOLS, Change, PlanReport
 
 _WORDS = {CREATE: "to create", UPDATE: "to change", ADOPT: "to adopt", REMOVE: "to remove", RETAIN: "retained",
           RELEASE: "to release", CONFLICT: "in conflict", KEEP: "unchanged"}
@@ -43,6 +43,7 @@ def as_text(report: PlanReport) -> str:
     else:
         lines.append(f"Owner: stack not found; repositories tagged ecr-repos:stack={report.stack_name}, "
                      f"ecr-repos:logical-id={report.logical_id} count as this resource's")
+    lines.extend(_previous(report))
     lines.append("")
     for repo in report.repos:
         head = f"{SYMBOLS[repo.kind]} {repo.name}"
@@ -61,3 +62,19 @@ def as_text(report: PlanReport) -> str:
     if counts[CONFLICT]:
         lines.append("An Update with these properties would fail before any change: resolve the conflicts first.")
     return "\n".join(lines) + "\n"
+
+
+def _previous(report: PlanReport) -> list[str]:
+    """Where the previous properties came from and what happens to the physical id."""
+    if report.old_source == FROM_NONE:
+        return [f"Previous properties: the deployed template has no {report.logical_id}; the Update creates it"]
+    if report.old_source != FROM_DEPLOYED:
+        return [f"Previous properties: not read ({report.old_reason}); the user tags of the repositories this "
+                "resource owns stand for the tags declared before"]
+    lines = ["Previous properties: the deployed template (GetTemplate) with the stack's parameters"]
+    if report.keeps_physical_id:
+        lines.append(f"Physical id: {report.physical_id} kept")
+    elif report.physical_id:
+        lines.append(f"Physical id: {report.physical_id} replaced by a new one; CloudFormation then deletes the "
+                     "old one, which removes the repositories no longer declared")
+    return lines

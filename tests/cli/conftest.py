@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -15,6 +18,7 @@ from tests.support.cfn import Resource
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+ACCOUNT = "123456789012"  # moto's default account
 MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
                                   "digest": "sha256:" + "1" * 64}, "layers": []})
@@ -77,3 +81,62 @@ def scenario(ecr):
     ecr.create_repository(repositoryName="legacy/tool")
     ecr.put_image(repositoryName="app/full", imageManifest=MANIFEST, imageTag="v1")
     return shop
+
+
+@pytest.fixture
+def deploy(endpoint, monkeypatch):
+    """``deploy(stack_name, template_path, parameters)`` creates a real moto stack from the
+    template and returns ``(stack_id, physical_id)``.
+
+    Moto's CloudFormation sends the Custom::EcrRepos Create event to the ServiceToken's Lambda
+    function, which it would run in Docker: the function's ``invoke`` (moto runs in this process)
+    hands the event, its properties stringified as CloudFormation does, to the real provider
+    through the simulator instead. Moto ignores the PhysicalResourceId of the response (it names
+    custom resources itself), so the one the provider returned is put into moto's stack, where
+    DescribeStackResource reads it, as CloudFormation would.
+    """
+    from moto.awslambda.models import LambdaFunction
+    from moto.cloudformation import cloudformation_backends
+
+    from provider.cloudformation import invoke_one, stringify
+
+    responses: list = []
+
+    def invoke(self, body, *args, **kwargs):
+        event = json.loads(body)
+        event["ResourceProperties"] = stringify(event["ResourceProperties"])
+        response = invoke_one(event)
+        responses.append(response)
+        stack = cloudformation_backends[ACCOUNT]["us-east-1"].get_stack(event["StackId"])
+        resource = stack.get_custom_resource(event["LogicalResourceId"])
+        resource.resource_name = response.physical_id
+        if response.ok:
+            resource.set_data(response.data)
+            stack.verify_readiness()
+
+    monkeypatch.setattr(LambdaFunction, "invoke", invoke)
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint)
+    role = iam.create_role(RoleName="ecr-repos-provider", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    pass\n")
+    boto3.client("lambda", region_name="us-east-1", endpoint_url=endpoint).create_function(
+        FunctionName="ecr-repos-provider", Runtime="python3.12", Role=role, Handler="index.handler",
+        Code={"ZipFile": code.getvalue()})
+    cfn = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=endpoint)
+
+    def create(stack_name: str, template: Path, parameters: dict[str, str] | None = None) -> tuple[str, str]:
+        stack_id = cfn.create_stack(StackName=stack_name, TemplateBody=template.read_text(encoding="utf-8"),
+                                    Parameters=[{"ParameterKey": k, "ParameterValue": v}
+                                                for k, v in (parameters or {}).items()])["StackId"]
+        deadline = time.monotonic() + 20
+        while cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] != "CREATE_COMPLETE":
+            assert not responses or responses[-1].ok, responses[-1].reason
+            assert time.monotonic() < deadline, "the stack was not created"
+            time.sleep(0.05)
+        detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Repos")["StackResourceDetail"]
+        return stack_id, detail["PhysicalResourceId"]
+
+    return create
