@@ -60,6 +60,10 @@ def parser() -> argparse.ArgumentParser:
         epilog="Ownership: with --stack-id, or when DescribeStacks finds the stack, the provider's owner hash is "
                "compared exactly; otherwise repositories tagged ecr-repos:stack=NAME and "
                "ecr-repos:logical-id=ID count as this resource's.\n"
+               "Previous properties: when the stack exists, its deployed template (GetTemplate) resolved with "
+               "its parameters and the resource's physical id (DescribeStackResource) make the plan the Update's "
+               "own; otherwise the user tags of the repositories this resource owns stand for those declared "
+               "before. The header says which.\n"
                "exit codes: 0 the plan was computed (conflicts included), 2 it could not be.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
