@@ -182,6 +182,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         words = _PATTERN_WORDS.get(field, f"must match {error.validator_value}")
         return [Problem(location, f"{words}, got {value!r}")]
     if keyword == "minLength":
+        if error.validator_value == 1:
+            return [Problem(location, "must not be empty")]
         return [Problem(location, f"must be at least {error.validator_value} characters (got {len(value)})")]
     if keyword == "maxLength":
         return [Problem(location, f"must be at most {error.validator_value} characters (got {len(value)})")]

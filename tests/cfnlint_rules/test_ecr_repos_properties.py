@@ -56,7 +56,7 @@ EXPECTED = {
         ("E9101", 11, f"{RULES_0}[0].Days: must be at least 1, got 0"),
         ("E9101", 12, f"{RULES_0}[1].TagPattern: may hold at most 4 '*' wildcards, got '*a*b*c*d*'"),
         ("E9101", 13, f"{RULES_0}[1].Days: must be a whole number, got '7.5'"),
-        ("E9101", 14, f"{RULES_0}[2].TagPattern: must be at least 1 characters (got 0)"),
+        ("E9101", 14, f"{RULES_0}[2].TagPattern: must not be empty"),
         ("E9101", 15, f"{RULES_0}[2].Days: must be at least 1, got -3"),
         ("E9101", 16, f"{RULES_0}[3].TagPattern: is required; add it"),
         ("E9101", 17, f"{API}.LifecyclePolicyText: must be at least 100 characters (got 2)"),
