@@ -11,7 +11,7 @@ the planner decides, the executor applies. Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import access, lifecycle, ownership
 from .ownership import Owner

@@ -48,6 +48,15 @@ def ecr(endpoint):
     return boto3.client("ecr", region_name="us-east-1", endpoint_url=endpoint)
 
 
+def run(*args: str) -> tuple[int, str, str]:
+    """The CLI in-process: exit code, stdout, stderr."""
+    from provider.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
 def golden(name: str, text: str) -> str:
     """The golden file's text; with UPDATE_GOLDEN=1 the file is (re)written from ``text`` first."""
     path = GOLDEN / name

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import boto3
 import pytest
 
-from provider.cli import main
 from provider.cli.plan import Target, compute
-from tests.cli.conftest import ROOT, golden
+from tests.cli.conftest import ROOT, golden, run
 
 PLAN = "tests/cli/fixtures/plan.yaml"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

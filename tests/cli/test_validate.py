@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import io
 
 import pytest
 
-from provider.cli import main
-from tests.cli.conftest import ROOT
+from tests.cli.conftest import ROOT, run
 
 F = "tests/cli/fixtures"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)
