@@ -75,11 +75,10 @@ class InvalidProperties(EcrReposError):
 class OwnershipConflict(EcrReposError):
     """A declared repository exists and belongs to someone else."""
 
-    def __init__(self, repository: str, owner_stack: str | None, adopt_possible: bool):
+    def __init__(self, repository: str, owner_stack: str | None):
         super().__init__(repository, owner_stack)
         self.repository = repository
         self.owner_stack = owner_stack
-        self.adopt_possible = adopt_possible
 
     def message(self) -> str:
         if self.owner_stack:

@@ -112,7 +112,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
     if plan.conflicts:
         first = plan.conflicts[0]
-        raise OwnershipConflict(first.repo, first.owner_stack, adopt_possible=first.owner_stack is None)
+        raise OwnershipConflict(first.repo, first.owner_stack)
     _log_plan(request, plan)
     executor.apply(plan)
     _set_data(event, request, desired.names, plan.physical_id)
