@@ -18,7 +18,14 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
+
+# `make test` (and CI) is deterministic: the same examples every run, so a red build is reproducible and
+# never a roll of the dice. `HYPOTHESIS_PROFILE=fuzz make test` searches afresh, ten times as long.
+settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

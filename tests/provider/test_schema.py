@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provider.schema import coerce, load_schema, schema_problems
+from tests.support.fuzz import examples
 
 
 def problems_of(props):
@@ -187,14 +188,14 @@ def _errors(document):
     return list(_validator().iter_errors(document))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(_VALUES, st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=5), _valid_document()))
 def test_fast_path_never_accepts_what_jsonschema_rejects(document):
     if surely_valid(document):
         assert _errors(document) == []
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(_valid_document())
 def test_fast_path_accepts_valid_documents(document):
     assert _errors(document) == []
