@@ -122,7 +122,7 @@ def run_cold(runs: int) -> list[str]:
         f"{(wall['provider'] - wall['bare']) * 1000:.0f} ms",
     ]
     lines.append(f"  provider work includes: validation {r['validate'] * 1000:.0f} ms (jsonschema's import and "
-                 f"first use), the response PUT {r['respond'] * 1000:.0f} ms (TLS context; the socket is stubbed)")
+                 f"first use), the response PUT {r['respond'] * 1000:.0f} ms (incl. any wait for the TLS context's thread; the socket is stubbed)")
     extra = r["extra_imports"]
     top = ", ".join(f"{name} {ms:.1f}" for name, ms in extra[:8])
     lines.append(f"  python -X importtime: modules only the provider imports: {len(extra)}, "

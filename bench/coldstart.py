@@ -28,9 +28,10 @@ LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "untagged", "selection
 
 
 class _Connection:
-    """Stands in for crhelper's HTTPSConnection: the response PUT goes nowhere (no network)."""
+    """Stands in for the HTTPSConnection of provider.response: the response PUT goes nowhere (no
+    network), but the TLS context is asked for, as a real connection would."""
 
-    def __init__(self, host: str, context: Any = None) -> None:
+    def __init__(self, host: str, timeout: float | None = None, context: Any = None) -> None:
         pass
 
     sent: list[str] = []
@@ -43,6 +44,9 @@ class _Connection:
             status, reason = 200, "OK"
 
         return _Answer()
+
+    def close(self) -> None:
+        pass
 
 
 class _Context:
@@ -58,11 +62,10 @@ def child_provider(name: str) -> dict[str, float]:
     start = time.perf_counter()
     from provider.handler import handler
     imported = time.perf_counter()
-    import crhelper.utils
-
     from provider import handler as module
+    from provider import response
 
-    crhelper.utils.HTTPSConnection = _Connection  # type: ignore[misc]
+    response.HTTPSConnection = _Connection  # type: ignore[misc]
     spent = {"validate": 0.0, "respond": 0.0}
 
     def timing(key: str, fn: Any) -> Any:  # where the work goes: schema validation, the response PUT

@@ -2,7 +2,7 @@
 
 It sends events the way CloudFormation does (every scalar property turned into a string, a
 presigned ResponseURL, the physical id rules of replacement and rollback) to the real Lambda entry
-point, and captures the response PUT by replacing ``crhelper.utils.HTTPSConnection``. ``ecr-repos
+point, and captures the response PUT by replacing ``provider.response.HTTPSConnection``. ``ecr-repos
 demo`` and the tests (through ``tests/support/cfn.py``) drive the provider with it. Standard
 library only; the Lambda never imports it.
 """
@@ -63,11 +63,11 @@ class Response:
 
 
 class _Recorder:
-    """Stands in for http.client.HTTPSConnection inside crhelper.utils."""
+    """Stands in for http.client.HTTPSConnection inside provider.response."""
 
     sent: list[Response] = []
 
-    def __init__(self, host: str, context: Any = None):
+    def __init__(self, host: str, timeout: float | None = None, context: Any = None):
         self.host = host
 
     def request(self, method: str, url: str, body: str, headers: dict[str, str]) -> None:
@@ -77,6 +77,9 @@ class _Recorder:
 
     def getresponse(self) -> Any:
         return mock.Mock(status=200, reason="OK")
+
+    def close(self) -> None:
+        pass
 
 
 class LambdaContext:
@@ -97,7 +100,7 @@ def invoke(event: dict[str, Any], context: LambdaContext | None = None) -> list[
     from provider.handler import handler
 
     _Recorder.sent = []
-    with mock.patch("crhelper.utils.HTTPSConnection", _Recorder):
+    with mock.patch("provider.response.HTTPSConnection", _Recorder):
         handler(copy.deepcopy(event), context or LambdaContext())
     return list(_Recorder.sent)
 

@@ -1,7 +1,8 @@
 """Lambda entry point: ``provider.handler.handler(event, context)``.
 
 Thin by design: parse -> validate -> read actual state -> plan -> apply -> set Data -> return the
-physical id. crhelper sends the response (and a FAILED one if the Lambda is about to time out).
+physical id. crhelper builds the response (and a FAILED one if the Lambda is about to time out);
+``provider.response`` sends it, over a TLS context built once per process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from . import ownership, outputs, spec
+from . import ownership, outputs, response, spec
 from .errors import EcrReposError, OwnershipConflict, shorten
 from .executor import Executor
 from .ownership import Owner
@@ -27,6 +28,14 @@ logger = logging.getLogger(__name__)
 # Stop starting ECR calls this many seconds before the Lambda's time ends, so the FAILED response
 # names what happened instead of crhelper's bare "Execution timed out".
 TIME_MARGIN_SECONDS = float(os.environ.get("ECR_REPOS_TIME_MARGIN", "10"))
+
+
+class _Resource(CfnResource):
+    """crhelper's resource, with ``provider.response.send`` as the sender of its responses: the one
+    argument crhelper's ``_send`` takes for that purpose. Everything else is crhelper's."""
+
+    def _send(self, status: Any = None, reason: str = "", send_response: Any = response.send) -> None:
+        super()._send(status, reason, send_response)
 
 
 def _new_helper() -> CfnResource:
@@ -41,7 +50,7 @@ def _new_helper() -> CfnResource:
     saved = os.environ.get("AWS_SAM_LOCAL")
     os.environ["AWS_SAM_LOCAL"] = "true"
     try:
-        return CfnResource(json_logging=False, log_level="INFO", boto_level="ERROR", sleep_on_delete=0)
+        return _Resource(json_logging=False, log_level="INFO", boto_level="ERROR", sleep_on_delete=0)
     finally:
         if saved is None:
             del os.environ["AWS_SAM_LOCAL"]

@@ -84,7 +84,7 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
         original(self, *args, **kwargs)
         stamped.append((time.monotonic() - start, _Recorder.sent[-1]))
 
-    with mock.patch("crhelper.utils.HTTPSConnection", _Recorder), mock.patch.object(_Recorder, "request", request):
+    with mock.patch("provider.response.HTTPSConnection", _Recorder), mock.patch.object(_Recorder, "request", request):
         invoke(event, LambdaContext(seconds))
         returned = time.monotonic() - start
         time.sleep(max(0.0, seconds + 0.3 - (time.monotonic() - start)))
