@@ -14,14 +14,25 @@ ECR calls, and boto3 + botocore would add about 35 MB unpacked (about 16 MB zipp
 
 Dependency versions are pinned to the ones installed in the environment running this script
 (the versions the tests ran with) when they are installed there. The zip is deterministic: entries
-sorted, fixed timestamps and permissions, no bytecode (``pip install --no-compile``).
+sorted, fixed timestamps and permissions.
 
-Usage: python scripts/package.py [--arch arm64|x86_64 ...] [--out DIR] [--with-boto3]
+Bytecode: pip installs with ``--no-compile``, so nothing compiled by the host's Python (whatever its
+version) reaches the zip. Lambda's ``/var/task`` is read-only, so without bytecode every cold start
+compiles the provider, crhelper and what it imports (about 60 ms, README.md (Performance)). When the
+runtime's own Python (3.13) is on this machine (``python3.13`` on PATH or under ``pyenv root``), it
+compiles the staged tree: ``unchecked-hash`` .pyc files (no timestamps, so valid whatever dates the
+unpacked files get), compiled as if in ``/var/task`` so that no build path makes them differ from
+one build to the next. Without it (or with
+``--no-bytecode``) the zip carries sources only and still works, a little slower to start.
+
+Usage: python scripts/package.py [--arch arm64|x86_64 ...] [--out DIR] [--with-boto3] [--no-bytecode]
+                                 [--runtime-python PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -102,6 +113,35 @@ def install_dependencies(target: Path, arch: str, with_boto3: bool) -> None:
         shutil.rmtree(junk)
 
 
+def runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version, if this machine has one."""
+    candidates = [shutil.which(f"python{PYTHON_VERSION}")]
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{PYTHON_VERSION}.*", "bin",
+                                                    f"python{PYTHON_VERSION}")), reverse=True)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    for candidate in filter(None, candidates):
+        try:
+            version = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if version == PYTHON_VERSION:
+            return candidate
+    return None
+
+
+def compile_bytecode(staging: Path, python: str) -> None:
+    """Compile every module of ``staging`` with the runtime's ``python``, as if it sat in /var/task."""
+    subprocess.run(
+        [python, "-I", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "-d", "/var/task",
+         str(staging)],
+        check=True,
+    )
+
+
 def copy_sources(target: Path) -> None:
     shutil.copytree(
         ROOT / "provider",
@@ -113,10 +153,10 @@ def copy_sources(target: Path) -> None:
 
 
 def write_zip(staging: Path, zip_path: Path) -> None:
-    """Zip ``staging`` deterministically: sorted entries, fixed dates and modes, no bytecode."""
+    """Zip ``staging`` deterministically: sorted entries, fixed dates and modes. Its only bytecode is
+    what ``compile_bytecode`` wrote (pip and ``copy_sources`` write none)."""
     files = sorted(
-        (p for p in staging.rglob("*")
-         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"),
+        (p for p in staging.rglob("*") if p.is_file()),
         key=lambda p: p.relative_to(staging).as_posix(),
     )
     zip_path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,16 +171,18 @@ def write_zip(staging: Path, zip_path: Path) -> None:
     tmp.replace(zip_path)
 
 
-def stage(arch: str, staging: Path, with_boto3: bool = False) -> None:
+def stage(arch: str, staging: Path, with_boto3: bool = False, python: str | None = None) -> None:
     install_dependencies(staging, arch, with_boto3)
     copy_sources(staging)
+    if python:
+        compile_bytecode(staging, python)
 
 
-def build(arch: str, out_dir: Path, with_boto3: bool = False) -> Path:
+def build(arch: str, out_dir: Path, with_boto3: bool = False, python: str | None = None) -> Path:
     zip_path = out_dir / f"ecr-repos-provider-{arch}.zip"
     with tempfile.TemporaryDirectory(prefix=f"ecr-repos-{arch}-") as tmp:
         staging = Path(tmp)
-        stage(arch, staging, with_boto3)
+        stage(arch, staging, with_boto3, python)
         write_zip(staging, zip_path)
     return zip_path
 
@@ -150,10 +192,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", action="append", choices=sorted(PLATFORMS), help="default: both")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output directory (default: dist/)")
     parser.add_argument("--with-boto3", action="store_true", help="bundle boto3 (not needed on Lambda)")
+    parser.add_argument("--no-bytecode", action="store_true", help="sources only, even if Python 3.13 is here")
+    parser.add_argument("--runtime-python", help=f"the Python {PYTHON_VERSION} that compiles the bytecode "
+                        "(default: python3.13 on PATH, then under `pyenv root`)")
     args = parser.parse_args(argv)
+    python = None if args.no_bytecode else (args.runtime_python or runtime_python())
+    if not args.no_bytecode and python is None:
+        print(f"note: no Python {PYTHON_VERSION} here, so the zips carry no bytecode (the Lambda compiles the "
+              "modules at each cold start)", file=sys.stderr)
     for arch in args.arch or sorted(PLATFORMS):
-        path = build(arch, args.out, args.with_boto3)
-        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size:,} bytes")
+        path = build(arch, args.out, args.with_boto3, python)
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {path.stat().st_size:,} bytes"
+              f"{f', bytecode by {python}' if python else ', no bytecode'}")
     return 0
 
 

@@ -10,6 +10,21 @@ import os
 import sys
 
 lambda_dir, repo_root = sys.argv[1], sys.argv[2]
+sys.dont_write_bytecode = True  # /var/task is read-only: only the zip's own bytecode can be used
+
+# Record every module compiled from source at import time (none from the zip when it carries bytecode).
+import importlib._bootstrap_external as _external  # noqa: E402
+
+compiled_from_source = []
+_source_to_code = _external.SourceLoader.source_to_code
+
+
+def _recording_source_to_code(self, data, path, *args, **kwargs):
+    compiled_from_source.append(str(path))
+    return _source_to_code(self, data, path, *args, **kwargs)
+
+
+_external.SourceLoader.source_to_code = _recording_source_to_code
 sys.path.insert(0, lambda_dir)
 sys.path.append(repo_root)
 
@@ -46,6 +61,8 @@ server.stop()
 
 print(json.dumps({
     "python": "%d.%d" % sys.version_info[:2],
+    "compiled_from_zip_sources": sorted(os.path.relpath(p, lambda_dir) for p in compiled_from_source
+                                        if os.path.abspath(p).startswith(os.path.abspath(lambda_dir) + os.sep)),
     "modules": {m.__name__: os.path.relpath(m.__file__, lambda_dir).split(os.sep)[0]
                 for m in (provider.handler, crhelper, jsonschema, rpds)},
     "created": [created.status, created.reason, created.data],
