@@ -17,7 +17,10 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the children import as little as a Lambda would
+    from .lambda_runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "untagged", "selection": {
@@ -110,20 +113,22 @@ def child_bare(name: str) -> dict[str, float]:
 # --- parent --------------------------------------------------------------------------------------
 
 
-def _child_env(endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_REPOS_"))}
+def _child_env(endpoint: str, runtime: Runtime) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_REPOS_", "PYTHON"))}
     env.update({
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-        "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPATH": os.pathsep.join(runtime.path),
     })
+    if runtime.read_only:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
-def _spawn(mode: str, env: dict[str, str], *extra: str) -> tuple[float, dict[str, float], str]:
+def _spawn(mode: str, env: dict[str, str], runtime: Runtime, *extra: str) -> tuple[float, dict[str, float], str]:
     name = f"cold/{mode}-{uuid.uuid4().hex[:10]}"
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, *extra, "-m", "bench.coldstart", mode, name], env=env, cwd=ROOT,
+    done = subprocess.run([runtime.python, *extra, "-m", "bench.coldstart", mode, name], env=env, cwd=runtime.cwd,
                           capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     return wall, json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
@@ -139,8 +144,11 @@ def self_times(stderr: str) -> dict[str, float]:
     return out
 
 
-def measure(runs: int = 7) -> dict[str, Any]:
+def measure(runs: int = 7, runtime: Runtime | None = None) -> dict[str, Any]:
     """Medians over ``runs`` fresh processes per side, and the modules only the provider imports."""
+    from .lambda_runtime import host as host_runtime
+
+    runtime = runtime or host_runtime()
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -150,18 +158,18 @@ def measure(runs: int = 7) -> dict[str, Any]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        env = _child_env(f"http://{host}:{port}")
+        env = _child_env(f"http://{host}:{port}", runtime)
         for mode in ("bare", "provider"):  # warm the OS file cache and moto's first-request costs
-            _spawn(mode, env)
+            _spawn(mode, env, runtime)
         walls: dict[str, list[float]] = {"bare": [], "provider": []}
         inner: dict[str, list[dict[str, float]]] = {"bare": [], "provider": []}
         for _ in range(runs):
             for mode in ("bare", "provider"):
-                wall, times, _ = _spawn(mode, env)
+                wall, times, _ = _spawn(mode, env, runtime)
                 walls[mode].append(wall)
                 inner[mode].append(times)
-        _, _, importtime = _spawn("provider", env, "-X", "importtime")
-        _, _, bare_importtime = _spawn("bare", env, "-X", "importtime")
+        _, _, importtime = _spawn("provider", env, runtime, "-X", "importtime")
+        _, _, bare_importtime = _spawn("bare", env, runtime, "-X", "importtime")
     finally:
         server.stop()
 
@@ -169,6 +177,7 @@ def measure(runs: int = 7) -> dict[str, Any]:
         return statistics.median(t[key] for t in inner[mode])
 
     return {
+        "runtime": runtime.label,
         "runs": runs,
         "wall": {m: statistics.median(w) for m, w in walls.items()},
         "import": {m: med(m, "import") for m in inner},
@@ -177,6 +186,9 @@ def measure(runs: int = 7) -> dict[str, Any]:
         "validate": statistics.median(t["validate"] for t in inner["provider"]),
         "respond": statistics.median(t["respond"] for t in inner["provider"]),
         "both_best": {m: min(t["import"] + t["call"] for t in inner[m]) for m in inner},
+        # each provider run minus the bare run just before it: drift of this shared machine cancels out
+        "paired": statistics.median(p["import"] + p["call"] - b["import"] - b["call"]
+                                    for b, p in zip(inner["bare"], inner["provider"])),
         "extra_imports": sorted(
             ((k, v) for k, v in self_times(importtime).items() if k not in self_times(bare_importtime)
              and not k.startswith("bench")),
