@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -75,19 +75,18 @@ def test_package_build_is_reproducible(host_zip, tmp_path):
 
 
 def python313() -> str | None:
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    found = sorted(glob.glob(os.path.join(root, "versions", "3.13.*", "bin", "python3.13")))
-    return found[-1] if found else None
+    """The Python 3.13 that scripts/package.py compiles the bytecode with (its own search), if any."""
+    spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")
+    package = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package)
+    return package.runtime_python()
 
 
 @pytest.mark.slow
 def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto(host_zip, tmp_path):
     interpreter = python313()
     if interpreter is None:
-        pytest.skip("Python 3.13 (the Lambda runtime's version) not found under `pyenv root`/versions/3.13.*")
+        pytest.skip("Python 3.13 (the Lambda runtime's version) not found: python3.13 on PATH or under `pyenv root`")
     # given the zip unpacked into a clean directory and a venv holding nothing but boto3 and moto
     lambda_dir = tmp_path / "task"
     with zipfile.ZipFile(host_zip) as zf:
