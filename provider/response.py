@@ -38,7 +38,7 @@ _context: Future[ssl.SSLContext] = Future()
 def _build_context() -> None:
     try:
         _context.set_result(ssl.create_default_context(ssl.Purpose.SERVER_AUTH))
-    except BaseException as exc:  # pragma: no cover - a broken CA store; send() retries in the caller
+    except BaseException as exc:  # pragma: no cover - a broken CA store: tls_context() tries again
         _context.set_exception(exc)
 
 
