@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -74,6 +75,7 @@ def test_package_build_is_reproducible(host_zip, tmp_path):
     assert again.read_bytes() == host_zip.read_bytes()
 
 
+@functools.cache
 def python313() -> str | None:
     """The Python 3.13 that scripts/package.py compiles the bytecode with (its own search), if any."""
     spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")
