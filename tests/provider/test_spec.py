@@ -56,7 +56,7 @@ def test_raw_lifecycle_text_replaces_generated():
          "EcrRepositories.app/api.LifecyclePolicyText",
          "rules[0]: a tagged rule needs exactly one of tagPrefixList and tagPatternList"),
         ({"LifecyclePolicyText": GOOD_TEXT, "ExpireAllImages": "true"}, "EcrRepositories.app/api.LifecyclePolicyText",
-         "replaces the generated policy; remove ExpirationRules and ExpireAllImages, or the text"),
+         "replaces the generated policy; remove ExpireAllImages, or the text"),
         ({"LifecyclePolicyText": "x" * 120}, "EcrRepositories.app/api.LifecyclePolicyText",
          "is not valid JSON (Expecting value at character 0)"),
         ({"Tags": {f"k{i}": "v" for i in range(40)}}, "EcrRepositories.app/api.Tags",
