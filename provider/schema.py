@@ -134,6 +134,10 @@ _EXCLUDED_WORDS = {
     "KmsKey": "needs Encryption: KMS or KMS_DSSE beside it; set Encryption, or remove KmsKey",
 }
 
+# Keywords for which describe_error may return nothing: the problem is another error's (a missing
+# TagPattern or an unknown key also breaks a rule's min/maxProperties).
+COVERED_KEYWORDS = frozenset({"minProperties", "maxProperties"})
+
 # Rules that take exactly one count key besides TagPattern (schema: min/maxProperties 2).
 _RULE_COUNTS = {
     "ExpirationRules": ("Days", "DaysSincePull", "KeepLast"),
