@@ -39,11 +39,11 @@ def install() -> None:
 #   priority; "tagged" needs tagPrefixList or tagPatternList, "untagged"/"any" neither; at most four
 #   '*' per tag pattern; one "untagged" rule at most.
 # - sinceImageTransitioned selects archived images only (storageClass "archive"), the other count types
-#   standard ones (the AWS provider's aws_ecr_lifecycle_policy_document docs say the same).
+#   standard ones (Pulumi's AWS docs, ecr LifecyclePolicySelection.storageClass, say so explicitly).
 # - archive-image: archived images have a 90-day minimum storage duration and "you cannot configure
 #   lifecycle policies that delete images that have been in archive for less than 90 days".
-# - Quotas (service_limits): at most 50 rules; PutLifecyclePolicy's lifecyclePolicyText is 100-30,720
-#   characters (botocore's LifecyclePolicyText shape), which botocore itself enforces client-side.
+# - At most 50 rules per policy (ECR's quotas); the text's 100-30,720 characters are botocore's
+#   LifecyclePolicyText shape, enforced client-side by botocore itself.
 
 _LIFECYCLE_PREFIX = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "
 _COUNT_TYPES = {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"}
