@@ -92,6 +92,29 @@ class OwnershipConflict(EcrReposError):
         )
 
 
+class EncryptionConflict(EcrReposError):
+    """A declared repository exists with another encryption; ECR fixes it at creation."""
+
+    def __init__(self, repository: str, actual: str, declared: str):
+        super().__init__(repository, actual, declared)
+        self.repository = repository
+        self.actual = actual
+        self.declared = declared
+
+    def message(self) -> str:
+        return (
+            f"Repository {self.repository!r} is encrypted {self.actual}, not {self.declared}, and ECR cannot "
+            "change it; nothing was changed. Declare Encryption/KmsKey as it has, or use a new repository name."
+        )
+
+
+def conflict_error(repository: str, owner_stack: str | None, encryption: tuple[str, str] | None) -> EcrReposError:
+    """The error of a plan's first conflict (planner.Conflict's fields)."""
+    if encryption is not None:
+        return EncryptionConflict(repository, *encryption)
+    return OwnershipConflict(repository, owner_stack)
+
+
 class RepositoriesNotEmpty(EcrReposError):
     """A Delete found repositories that still hold images and may not empty them."""
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from .errors import AwsCallFailed, EcrReposError, OutOfTime, RepositoriesNotEmpty
@@ -60,12 +61,25 @@ def make_client(region: str | None = None, *, pool: int | None = None) -> Any:
 
 def _state(repo: dict[str, Any]) -> RepoState:
     """A repository as DescribeRepositories returns it (settings only; tags and policies unread)."""
+    encryption = repo.get("encryptionConfiguration") or {}
     return RepoState(
         name=repo["repositoryName"],
         arn=repo.get("repositoryArn", ""),
-        immutable=repo.get("imageTagMutability", "MUTABLE") == "IMMUTABLE",
+        immutable=repo.get("imageTagMutability", "MUTABLE").startswith("IMMUTABLE"),
         scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
+        tag_exclusions=frozenset(f.get("filter", "") for f in repo.get("imageTagMutabilityExclusionFilters") or []),
+        encryption=encryption.get("encryptionType", "AES256"),
+        kms_key=encryption.get("kmsKey") or None,
     )
+
+
+def _mutability(immutable: bool, exclusions: tuple[str, ...]) -> dict[str, Any]:
+    """imageTagMutability (one of ECR's four values) and its exclusion filters, as ECR takes them."""
+    base = "IMMUTABLE" if immutable else "MUTABLE"
+    if not exclusions:
+        return {"imageTagMutability": base}
+    return {"imageTagMutability": f"{base}_WITH_EXCLUSION",
+            "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": f} for f in exclusions]}
 
 
 # botocore's standard mode retries each call up to DEFAULT_MAX_ATTEMPTS times, but also keeps a
@@ -147,13 +161,12 @@ class Executor:
             tags = self._call(name, "ListTagsForResource", self.client.list_tags_for_resource, resourceArn=state.arn)
             tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}
             if not policies:
-                return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map)
+                return replace(state, tags=tag_map)
             life = self._optional(name, "GetLifecyclePolicy", self.client.get_lifecycle_policy,
                                   "LifecyclePolicyNotFoundException", "lifecyclePolicyText")
             policy = self._optional(name, "GetRepositoryPolicy", self.client.get_repository_policy,
                                     "RepositoryPolicyNotFoundException", "policyText")
-            return RepoState(state.name, state.immutable, state.scan_on_push, state.arn, tag_map, life, policy,
-                             policies_read=True)
+            return replace(state, tags=tag_map, lifecycle_policy=life, repository_policy=policy, policies_read=True)
 
         wanted = sorted(n for n in names if n in states)
         return dict(zip(wanted, self._map(read, wanted)))
@@ -221,13 +234,17 @@ class Executor:
         c = self.client
         repo = action.repo
         if isinstance(action, CreateRepository):
+            encryption: dict[str, Any] = {"encryptionType": action.encryption}
+            if action.kms_key:
+                encryption["kmsKey"] = action.kms_key
             self._call(repo, "CreateRepository", c.create_repository, repositoryName=repo,
-                       imageTagMutability="IMMUTABLE" if action.immutable else "MUTABLE",
+                       **_mutability(action.immutable, action.tag_exclusions),
                        imageScanningConfiguration={"scanOnPush": action.scan_on_push},
+                       encryptionConfiguration=encryption,
                        tags=[{"Key": k, "Value": v} for k, v in action.tags])
         elif isinstance(action, SetMutability):
             self._call(repo, "PutImageTagMutability", c.put_image_tag_mutability, repositoryName=repo,
-                       imageTagMutability="IMMUTABLE" if action.immutable else "MUTABLE")
+                       **_mutability(action.immutable, action.tag_exclusions))
         elif isinstance(action, SetScanOnPush):
             self._call(repo, "PutImageScanningConfiguration", c.put_image_scanning_configuration,
                        repositoryName=repo, imageScanningConfiguration={"scanOnPush": action.scan_on_push})

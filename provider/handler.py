@@ -17,7 +17,7 @@ from typing import Any
 from crhelper import CfnResource
 
 from . import ownership, outputs, response, spec
-from .errors import EcrReposError, OwnershipConflict, shorten
+from .errors import EcrReposError, conflict_error, shorten
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
@@ -121,7 +121,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
     if plan.conflicts:
         first = plan.conflicts[0]
-        raise OwnershipConflict(first.repo, first.owner_stack)
+        raise conflict_error(first.repo, first.owner_stack, first.encryption)
     _log_plan(request, plan)
     executor.apply(plan)
     _set_data(event, request, desired.names, plan.physical_id)

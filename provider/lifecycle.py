@@ -1,65 +1,133 @@
 """ECR lifecycle policies: the generated policy of a repository, and the rules ECR enforces.
 
-moto accepts policies that AWS rejects (duplicate priorities, an ``any`` rule that is not last,
-``tagged`` rules without a tag list), so every policy, generated or raw, is checked here first.
+The grammar is ECR's since November 2025 (AWS docs: lifecycle_policy_parameters and
+lifecycle_policy_examples): selections by ``storageClass`` (``standard`` or ``archive``), four count
+types, and a ``transition`` action that moves images to the archive storage class. moto accepts
+policies that AWS rejects (duplicate priorities, an ``any`` rule that is not last, ``tagged`` rules
+without a tag list), so every policy, generated or raw, is checked here first.
+
+The generated policy, in priority order: the untagged rule (keep the ``KeepUntagged`` newest), the
+ExpirationRules, the ArchiveRules, the expiry of archived images, and last ``ExpireAllImages``.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 UNTAGGED_KEEP = 3
 EXPIRE_ALL_DAYS = 14
 MAX_RULES = 50
 MAX_WILDCARDS = 4
+ARCHIVE_MIN_DAYS = 90  # ECR: an archived image may not be deleted by a rule within 90 days of archiving
+
+# Count kinds of a rule (the schema's keys) and the countType each becomes.
+DAYS = "Days"
+DAYS_SINCE_PULL = "DaysSincePull"
+KEEP_LAST = "KeepLast"
+COUNT_TYPES = {DAYS: "sinceImagePushed", DAYS_SINCE_PULL: "sinceImagePulled", KEEP_LAST: "imageCountMoreThan"}
+ALL_COUNT_TYPES = ("imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+STORAGE_CLASSES = ("standard", "archive")
 
 
-def build_policy(rules: list[tuple[str, int]], expire_all: bool) -> dict[str, Any]:
-    """The reference module's policy: untagged images expire (3 newest kept), then each
-    ``(tag_pattern, days)`` in order, then, last, every image after 14 days."""
+@dataclass(frozen=True)
+class Rule:
+    """One ExpirationRules or ArchiveRules item: images tagged ``pattern``, counted by ``kind``."""
+
+    pattern: str
+    kind: str  # DAYS, DAYS_SINCE_PULL or KEEP_LAST
+    number: int
+
+
+def _as_rule(item: Rule | tuple[str, int]) -> Rule:
+    return item if isinstance(item, Rule) else Rule(item[0], DAYS, item[1])
+
+
+def _selection(status: str, kind: str, number: int, patterns: list[str] | None = None,
+               storage: str | None = None) -> dict[str, Any]:
+    count_type = COUNT_TYPES.get(kind, kind)
+    out: dict[str, Any] = {"tagStatus": status}
+    if patterns:
+        out["tagPatternList"] = patterns
+    if storage:
+        out["storageClass"] = storage
+    out["countType"] = count_type
+    if count_type != "imageCountMoreThan":
+        out["countUnit"] = "days"
+    out["countNumber"] = number
+    return out
+
+
+def _expire_text(rule: Rule) -> str:
+    if rule.kind == KEEP_LAST:
+        return f"Keep only the {rule.number} newest images tagged {rule.pattern}"
+    if rule.kind == DAYS_SINCE_PULL:
+        return f"Expire images tagged {rule.pattern} {rule.number} days after their last pull"
+    return f"Expire images tagged {rule.pattern} {rule.number} days after push"  # the seed's wording, kept
+
+
+def _archive_text(rule: Rule) -> str:
+    since = "their last pull" if rule.kind == DAYS_SINCE_PULL else "push"
+    return f"Archive images tagged {rule.pattern} {rule.number} days after {since}"
+
+
+def build_policy(
+    rules: list[Rule] | list[tuple[str, int]],
+    expire_all: bool,
+    *,
+    keep_untagged: int = UNTAGGED_KEEP,
+    archive: list[Rule] | None = None,
+    expire_archived_after: int | None = None,
+) -> dict[str, Any]:
+    """The generated policy: untagged images expire (``keep_untagged`` newest kept), then each
+    expiration rule in order, each archive rule in order, archived images ``expire_archived_after``
+    days after archiving, and last, every image 14 days after push. ``rules`` may hold
+    ``(tag_pattern, days)`` pairs, the seed's form."""
     out: list[dict[str, Any]] = [
         {
             "rulePriority": 1,
-            "description": f"Keep only the {UNTAGGED_KEEP} newest untagged images",
-            "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": UNTAGGED_KEEP},
+            "description": f"Keep only the {keep_untagged} newest untagged images",
+            "selection": _selection("untagged", KEEP_LAST, keep_untagged),
             "action": {"type": "expire"},
         }
     ]
-    for pattern, days in rules:
-        out.append(
-            {
-                "rulePriority": len(out) + 1,
-                "description": f"Expire images tagged {pattern} {days} days after push",
-                "selection": {
-                    "tagStatus": "tagged",
-                    "tagPatternList": [pattern],
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": days,
-                },
-                "action": {"type": "expire"},
-            }
-        )
+    for item in rules:
+        rule = _as_rule(item)
+        out.append({
+            "rulePriority": len(out) + 1,
+            "description": _expire_text(rule),
+            "selection": _selection("tagged", rule.kind, rule.number, [rule.pattern]),
+            "action": {"type": "expire"},
+        })
+    for rule in archive or []:
+        out.append({
+            "rulePriority": len(out) + 1,
+            "description": _archive_text(rule),
+            "selection": _selection("tagged", rule.kind, rule.number, [rule.pattern], "standard"),
+            "action": {"type": "transition", "targetStorageClass": "archive"},
+        })
+    if expire_archived_after is not None:
+        # tagged "*", not "any": the one "any" rule stays free for ExpireAllImages, and the archive
+        # rules archive tagged images only.
+        out.append({
+            "rulePriority": len(out) + 1,
+            "description": f"Delete archived images {expire_archived_after} days after archiving",
+            "selection": _selection("tagged", "sinceImageTransitioned", expire_archived_after, ["*"], "archive"),
+            "action": {"type": "expire"},
+        })
     if expire_all:
-        out.append(
-            {
-                "rulePriority": len(out) + 1,
-                "description": f"Expire every image {EXPIRE_ALL_DAYS} days after push",
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": EXPIRE_ALL_DAYS,
-                },
-                "action": {"type": "expire"},
-            }
-        )
+        out.append({
+            "rulePriority": len(out) + 1,
+            "description": f"Expire every image {EXPIRE_ALL_DAYS} days after push",
+            "selection": _selection("any", DAYS, EXPIRE_ALL_DAYS),
+            "action": {"type": "expire"},
+        })
     return {"rules": out}
 
 
-def rule_count(rules: int, expire_all: bool) -> int:
-    return 1 + rules + (1 if expire_all else 0)
+def rule_count(rules: int, expire_all: bool, archive: int = 0, expire_archived: bool = False) -> int:
+    return 1 + rules + archive + (1 if expire_archived else 0) + (1 if expire_all else 0)
 
 
 def dump(policy: dict[str, Any]) -> str:
@@ -112,13 +180,14 @@ def problems(policy: Any) -> list[str]:
             found.append(f"{where}.rulePriority must be a whole number >= 1")
         else:
             priorities.append(priority)
-        action = rule.get("action")
-        if not isinstance(action, dict) or action.get("type") != "expire":
-            found.append(f'{where}.action must be {{"type": "expire"}}')
         selection = rule.get("selection")
         if not isinstance(selection, dict):
             found.append(f"{where}.selection must be an object")
             continue
+        storage = selection.get("storageClass", "standard")
+        if storage not in STORAGE_CLASSES:
+            found.append(f'{where}.selection.storageClass must be "standard" or "archive"')
+        found.extend(_action_problems(where, rule.get("action"), storage, selection))
         status = selection.get("tagStatus")
         prefixes = selection.get("tagPrefixList")
         patterns = selection.get("tagPatternList")
@@ -142,11 +211,14 @@ def problems(policy: Any) -> list[str]:
         if count_type == "imageCountMoreThan":
             if unit is not None:
                 found.append(f"{where}: imageCountMoreThan takes no countUnit; remove it")
-        elif count_type == "sinceImagePushed":
+        elif count_type in ALL_COUNT_TYPES:
             if unit != "days":
-                found.append(f'{where}: sinceImagePushed needs "countUnit": "days"')
+                found.append(f'{where}: {count_type} needs "countUnit": "days"')
         else:
-            found.append(f'{where}.selection.countType must be "imageCountMoreThan" or "sinceImagePushed"')
+            found.append(f"{where}.selection.countType must be one of {', '.join(ALL_COUNT_TYPES)}")
+        if (count_type == "sinceImageTransitioned") != (storage == "archive") and storage in STORAGE_CLASSES \
+                and count_type in ALL_COUNT_TYPES:
+            found.append(f'{where}: sinceImageTransitioned goes with "storageClass": "archive", and only it')
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             found.append(f"{where}.selection.countNumber must be a whole number >= 1")
     if len(set(priorities)) != len(priorities):
@@ -158,6 +230,29 @@ def problems(policy: Any) -> list[str]:
     if untagged > 1:
         found.append('at most one rule may have tagStatus "untagged"')
     return found
+
+
+def _action_problems(where: str, action: Any, storage: Any, selection: dict[str, Any]) -> list[str]:
+    """ECR's actions: ``expire``, or ``transition`` to ``archive`` of standard images; an expire of
+    archived images no sooner than 90 days after they were archived."""
+    if not isinstance(action, dict) or action.get("type") not in ("expire", "transition"):
+        return [f'{where}.action must be {{"type": "expire"}} or {{"type": "transition", "targetStorageClass": "archive"}}']
+    unknown = set(action) - {"type", "targetStorageClass"}
+    if unknown:
+        return [f"{where}.action: unknown key {sorted(unknown)[0]!r}; remove it"]
+    if action["type"] == "transition":
+        if action.get("targetStorageClass") != "archive":
+            return [f'{where}: a transition needs "targetStorageClass": "archive"']
+        if storage == "archive":
+            return [f"{where}: archived images cannot be transitioned; select storageClass standard"]
+        return []
+    if "targetStorageClass" in action:
+        return [f"{where}: an expire action takes no targetStorageClass; remove it"]
+    number = selection.get("countNumber")
+    if storage == "archive" and isinstance(number, int) and number < ARCHIVE_MIN_DAYS:
+        return [f"{where}: archived images may be deleted {ARCHIVE_MIN_DAYS} days after archiving at the "
+                f"earliest; set countNumber >= {ARCHIVE_MIN_DAYS}"]
+    return []
 
 
 def parse_text(text: str) -> tuple[dict[str, Any] | None, list[str]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import access, lifecycle, ownership
 from .ownership import Owner
-from .spec import RepoSpec, ResourceSpec
+from .spec import RepoSpec, ResourceSpec, encryption_matches
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class RepoState:
     lifecycle_policy: str | None = None
     repository_policy: str | None = None
     policies_read: bool = False  # lifecycle_policy and repository_policy hold what ECR has
+    # From DescribeRepositories, like immutable and scan_on_push: free with every read.
+    tag_exclusions: frozenset[str] = frozenset()  # imageTagMutabilityExclusionFilters' filters
+    encryption: str = "AES256"
+    kms_key: str | None = None
 
     @property
     def inspected(self) -> bool:
@@ -45,12 +49,16 @@ class CreateRepository:
     immutable: bool
     scan_on_push: bool
     tags: tuple[tuple[str, str], ...]
+    tag_exclusions: tuple[str, ...] = ()
+    encryption: str = "AES256"
+    kms_key: str | None = None
 
 
 @dataclass(frozen=True)
 class SetMutability:
     repo: str
     immutable: bool
+    tag_exclusions: tuple[str, ...] = ()  # non-empty: ..._WITH_EXCLUSION with these filters
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,10 @@ class RepoChange:
 @dataclass(frozen=True)
 class Conflict:
     repo: str
-    owner_stack: str | None  # None: exists, but no stack owns it
+    owner_stack: str | None  # None: exists, but no stack owns it (or, with encryption, ours)
+    # Set when the repository's encryption, fixed at creation, is not the declared one:
+    # (what it has, what is declared), each as "AES256" or "KMS <key>".
+    encryption: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,9 @@ def plan_apply(
             changes.append(_create(want, owner, new_gen))
             continue
         if state.tags is None:
+            if not _encryption_ok(want, state):
+                conflicts.append(_encryption_conflict(want, state))
+                continue
             changes.append(_trusted(want, state, new_gen, old_gen))
             continue
         kind = ownership.classify(state.tags, owner)
@@ -220,12 +234,29 @@ def plan_apply(
         if kind == ownership.UNOWNED and not desired.adopt_existing:
             conflicts.append(Conflict(name, None))
             continue
+        if not _encryption_ok(want, state):
+            conflicts.append(_encryption_conflict(want, state))
+            continue
         changes.append(_reconcile(want, state, owner, new_gen, keep_refs, old_repo, adopt=kind == ownership.UNOWNED))
     for name in removed:
         orphan = _orphan(states.get(name), owner, keep_refs)
         if orphan:
             changes.append(orphan)
     return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(removed))
+
+
+def _encryption_ok(want: RepoSpec, state: RepoState) -> bool:
+    return encryption_matches(want.encryption, want.kms_key, state.encryption, state.kms_key)
+
+
+def _encryption_text(kind: str, key: str | None) -> str:
+    return f"{kind} {key}" if key else kind
+
+
+def _encryption_conflict(want: RepoSpec, state: RepoState) -> Conflict:
+    """ECR fixes encryption at creation: no write can change it, so the plan is void."""
+    return Conflict(want.name, None, (_encryption_text(state.encryption, state.kms_key),
+                                      _encryption_text(want.encryption, want.kms_key)))
 
 
 def _held_by(state: RepoState | None, gen: str) -> bool:
@@ -276,7 +307,8 @@ def _orphan(state: RepoState | None, owner: Owner, keep_refs: set[str]) -> RepoC
 def _create(want: RepoSpec, owner: Owner, gen: str) -> RepoChange:
     tags = {**want.tag_map, **owner.tags(ownership.CREATED), ownership.ref_key(gen): "1"}
     actions: list[Action] = [
-        CreateRepository(want.name, want.immutable, want.scan_on_push, tuple(sorted(tags.items()))),
+        CreateRepository(want.name, want.immutable, want.scan_on_push, tuple(sorted(tags.items())),
+                         want.tag_exclusions, want.encryption, want.kms_key),
         PutLifecyclePolicy(want.name, want.lifecycle_policy),
     ]
     if want.repository_policy:
@@ -286,8 +318,9 @@ def _create(want: RepoSpec, owner: Owner, gen: str) -> RepoChange:
 
 def _settings(want: RepoSpec, state: RepoState) -> list[Action]:
     actions: list[Action] = []
-    if state.immutable != want.immutable:
-        actions.append(SetMutability(want.name, want.immutable))
+    # Exclusion filters compare as sets: ECR keeps them in no promised order.
+    if state.immutable != want.immutable or state.tag_exclusions != frozenset(want.tag_exclusions):
+        actions.append(SetMutability(want.name, want.immutable, want.tag_exclusions))
     if state.scan_on_push != want.scan_on_push:
         actions.append(SetScanOnPush(want.name, want.scan_on_push))
     return actions

@@ -116,6 +116,32 @@ _TYPE_WORDS = {
 _PATTERN_WORDS = {
     "AccountId": "must be a 12-digit AWS account id",
     "TagPattern": "may hold at most 4 '*' wildcards",
+    "MutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
+    "ImmutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
+}
+
+_MINIMUM_WORDS = {
+    "ExpireArchivedAfterDays": "must be at least 90, ECR's minimum archive duration",
+    "KeepUntagged": "must be at least 1 (ECR keeps 1 or more)",
+}
+
+# A setting that one beside it in the same object rules out (schema: ``then: {not: {required: [key]}}``).
+_EXCLUDED_WORDS = {
+    "MutableTagPatterns": "keeps tags mutable in an immutable repository, but IsImmutable is false; "
+                          "use ImmutableTagPatterns, or set IsImmutable: true",
+    "ImmutableTagPatterns": "makes tags immutable in a mutable repository, but IsImmutable is true; "
+                            "use MutableTagPatterns, or set IsImmutable: false",
+    "KmsKey": "needs Encryption: KMS or KMS_DSSE beside it; set Encryption, or remove KmsKey",
+}
+
+# Keywords for which describe_error may return nothing: the problem is another error's (a missing
+# TagPattern or an unknown key also breaks a rule's min/maxProperties).
+COVERED_KEYWORDS = frozenset({"minProperties", "maxProperties"})
+
+# Rules that take exactly one count key besides TagPattern (schema: min/maxProperties 2).
+_RULE_COUNTS = {
+    "ExpirationRules": ("Days", "DaysSincePull", "KeepLast"),
+    "ArchiveRules": ("Days", "DaysSincePull"),
 }
 
 _NAME_FIX = (
@@ -172,7 +198,23 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         words = _TYPE_WORDS.get(want, want) if isinstance(want, str) else " or ".join(want)
         return [Problem(location, f"must be {words}, got {value!r}")]
     if keyword == "minimum":
-        return [Problem(location, f"must be at least {error.validator_value}, got {value!r}")]
+        field = location[-1] if location and isinstance(location[-1], str) else ""
+        words = _MINIMUM_WORDS.get(field, f"must be at least {error.validator_value}")
+        return [Problem(location, f"{words}, got {value!r}")]
+    if keyword == "enum":
+        return [Problem(location, f"must be one of {', '.join(map(str, error.validator_value))}, got {value!r}")]
+    if keyword == "not" and isinstance(error.validator_value, dict) and list(error.validator_value) == ["required"]:
+        return [Problem(location + (key,), _EXCLUDED_WORDS.get(key, "is not allowed here; remove it"))
+                for key in error.validator_value["required"]]
+    if keyword in ("minProperties", "maxProperties") and len(location) >= 2 and location[-2] in _RULE_COUNTS:
+        counts = _RULE_COUNTS[str(location[-2])]
+        given = [k for k in counts if isinstance(value, dict) and k in value]
+        names = ", ".join(counts[:-1]) + f" or {counts[-1]}"
+        if keyword == "minProperties" and not given:
+            return [Problem(location, f"needs one of {names}; add one")]
+        if keyword == "maxProperties" and len(given) > 1:
+            return [Problem(location, f"takes only one of {names}, got {' and '.join(given)}; keep one")]
+        return []  # a missing TagPattern or an unknown key: reported by their own keywords
     if keyword == "maximum":
         return [Problem(location, f"must be at most {error.validator_value}, got {value!r}")]
     if keyword == "pattern":
@@ -187,6 +229,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         return [Problem(location, f"must be at least {error.validator_value} characters (got {len(value)})")]
     if keyword == "maxLength":
         return [Problem(location, f"must be at most {error.validator_value} characters (got {len(value)})")]
+    if keyword == "minItems":
+        return [Problem(location, f"must list at least {error.validator_value}; add one or remove the key")]
     if keyword == "maxItems":
         return [Problem(location, f"holds {len(value)} items; at most {error.validator_value} are allowed")]
     if keyword == "maxProperties":
@@ -207,6 +251,7 @@ _ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "
 _KNOWN = _ANNOTATIONS | {
     "$ref", "type", "properties", "additionalProperties", "required", "propertyNames", "pattern",
     "minLength", "maxLength", "minimum", "maximum", "items", "maxItems", "uniqueItems", "maxProperties", "not",
+    "minItems", "minProperties", "enum", "const", "allOf", "if", "then", "else",
 }
 
 
@@ -240,6 +285,16 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
         return False
     if "not" in node and _valid(value, node["not"]):
         return False
+    if "const" in node and not _same(value, node["const"]):
+        return False
+    if "enum" in node and not any(_same(value, v) for v in node["enum"]):
+        return False
+    if not all(_valid(value, sub) for sub in node.get("allOf", ())):
+        return False
+    if "if" in node:
+        branch = node.get("then") if _valid(value, node["if"]) else node.get("else")
+        if branch is not None and not _valid(value, branch):
+            return False
     if isinstance(value, str):
         if len(value) < node.get("minLength", 0) or len(value) > node.get("maxLength", len(value)):
             return False
@@ -249,7 +304,7 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
         if value < node.get("minimum", value) or value > node.get("maximum", value):
             return False
     if isinstance(value, list):
-        if len(value) > node.get("maxItems", len(value)):
+        if not node.get("minItems", 0) <= len(value) <= node.get("maxItems", len(value)):
             return False
         if node.get("uniqueItems"):
             if not all(isinstance(v, str) for v in value):
@@ -260,7 +315,7 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
             return False
     if isinstance(value, dict):
         props = node.get("properties", {})
-        if len(value) > node.get("maxProperties", len(value)):
+        if not node.get("minProperties", 0) <= len(value) <= node.get("maxProperties", len(value)):
             return False
         if any(key not in value for key in node.get("required", ())):
             return False
@@ -276,6 +331,15 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
             elif isinstance(extra, dict) and not _valid(item, extra):
                 return False
     return True
+
+
+def _same(value: Any, want: Any) -> bool:
+    """JSON equality for scalars: ``false`` is not ``0`` (Python says it is)."""
+    if isinstance(want, (bool, str)) or isinstance(value, (bool, str)):
+        return type(value) is type(want) and value == want
+    if isinstance(want, (int, float)) and isinstance(value, (int, float)):
+        return value == want
+    raise _Unsure("const/enum of a non-scalar")
 
 
 @lru_cache(maxsize=64)

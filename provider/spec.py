@@ -1,8 +1,15 @@
 """The desired state: properties in, typed frozen specs out (or every problem at once).
 
-The schema checks what it can express; this module adds what it cannot: the rule count per
-repository (built-in rules included), a raw LifecyclePolicyText that AWS itself would accept,
-and the tag count after merging resource and repository tags.
+The schema checks what it can express; this module adds what it cannot: RepositoryDefaults merged
+into each repository, the rule count per repository (built-in rules included), a raw
+LifecyclePolicyText that AWS itself would accept, settings that only clash once merged (tag
+exclusions against the mutability), and the tag count after merging the levels of tags.
+
+Merging (docs/retention.md): a repository's own setting replaces the default, lists included. Three
+groups count as one setting each: the lifecycle (LifecyclePolicyText replaces the generated rules'
+keys and the other way round), the encryption (Encryption with its KmsKey), and the tag exclusions
+(a default MutableTagPatterns applies to the immutable repositories only, ImmutableTagPatterns to
+the mutable ones). Tags merge: resource Tags < RepositoryDefaults.Tags < the repository's Tags.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from .schema import coerce, schema_problems
 MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps 6 for its own (owner, origin, references)
 
 
+AES256 = "AES256"
+KMS_TYPES = ("KMS", "KMS_DSSE")
+_GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
+
+
 @dataclass(frozen=True)
 class RepoSpec:
     name: str
@@ -27,6 +39,9 @@ class RepoSpec:
     repository_policy: str | None = None  # None: no repository policy at all
     tags: tuple[tuple[str, str], ...] = ()
     empty_on_delete: bool = False
+    tag_exclusions: tuple[str, ...] = ()  # sorted; tags with the opposite of ``immutable``
+    encryption: str = AES256
+    kms_key: str | None = None  # None with KMS: the AWS managed key (or any key, for adoption)
 
     @property
     def tag_map(self) -> dict[str, str]:
@@ -34,7 +49,26 @@ class RepoSpec:
 
     @property
     def mutability(self) -> str:
-        return "IMMUTABLE" if self.immutable else "MUTABLE"
+        """ECR's imageTagMutability: one of the four values."""
+        base = "IMMUTABLE" if self.immutable else "MUTABLE"
+        return f"{base}_WITH_EXCLUSION" if self.tag_exclusions else base
+
+
+def encryption_matches(want_type: str, want_key: str | None, have_type: str, have_key: str | None) -> bool:
+    """Whether a repository encrypted ``have_type``/``have_key`` is what is declared.
+
+    ECR returns the key as an ARN. A declared ARN must equal it, a declared key id must be its last
+    part; a declared alias cannot be resolved without KMS, and no key declared (ECR's managed key
+    aws/ecr on creation) accepts any key: both then compare the type only."""
+    if want_type != have_type:
+        return False
+    if want_type not in KMS_TYPES or not want_key or not have_key or want_key == have_key:
+        return True
+    if "alias/" in want_key:
+        return True
+    if want_key.startswith("arn:"):
+        return False
+    return have_key.endswith(f":key/{want_key}")
 
 
 @dataclass(frozen=True)
@@ -68,40 +102,79 @@ def check(
     repos: dict[str, RepoSpec] = {}
     base_tags = data.get("Tags") or {}
     resource_empty = data.get("EmptyOnDelete", False)
-    for name, settings in (data.get("EcrRepositories") or {}).items():
-        if allow_intrinsics and not isinstance(settings, dict):
+    defaults = data.get("RepositoryDefaults") or {}
+    if not isinstance(defaults, dict):
+        defaults = {}  # an intrinsic, accepted by the CLI
+    texts: dict[str, tuple[str, list[str]]] = {}  # LifecyclePolicyText -> (what is written, problems)
+    reported: set[tuple[Any, ...]] = set()
+    for name, own in (data.get("EcrRepositories") or {}).items():
+        if allow_intrinsics and not isinstance(own, dict):
             continue
+        settings, origin = _merge(defaults, own)
         where: tuple[str | int, ...] = ("EcrRepositories", name)
-        rules = [(r["TagPattern"], r["Days"]) for r in settings.get("ExpirationRules", []) if isinstance(r, dict)]
-        expire_all = settings.get("ExpireAllImages", False)
+
+        def at(key: str) -> tuple[str | int, ...]:
+            return ("RepositoryDefaults", key) if origin.get(key) == "defaults" else where + (key,)
+
+        def problem(key: str, message: str) -> None:
+            location = at(key)
+            if (location, message) not in reported:  # a default's problem once, not once per repository
+                reported.add((location, message))
+                problems.append(Problem(location, message))
+
+        immutable = settings.get("IsImmutable", True) is not False
+        own_key, other_key = ("MutableTagPatterns", "ImmutableTagPatterns") if immutable else \
+            ("ImmutableTagPatterns", "MutableTagPatterns")
+        if origin.get(other_key) == "own":
+            problem(other_key, f"does not apply: IsImmutable is {'true' if immutable else 'false'}"
+                               f"{' (from RepositoryDefaults)' if origin.get('IsImmutable') == 'defaults' else ''}; "
+                               f"use {own_key}, or set IsImmutable: {'false' if immutable else 'true'}")
+        exclusions = tuple(sorted(set(_strings(settings.get(own_key)))))
+
+        encryption = settings.get("Encryption", AES256)
+        kms_key = settings.get("KmsKey")
+        if not isinstance(encryption, str):
+            encryption = AES256  # an intrinsic, accepted by the CLI
+        if not isinstance(kms_key, str):
+            kms_key = None
+
         text = settings.get("LifecyclePolicyText")
+        expire_all = settings.get("ExpireAllImages", False) is True
+        rules = _rules(settings.get("ExpirationRules"))
+        archive = _rules(settings.get("ArchiveRules"))
+        keep_untagged = settings.get("KeepUntagged", lifecycle.UNTAGGED_KEEP)
+        if not isinstance(keep_untagged, int):
+            keep_untagged = lifecycle.UNTAGGED_KEEP
+        archived = settings.get("ExpireArchivedAfterDays")
+        if not isinstance(archived, int) or isinstance(archived, bool):
+            archived = None
+        lifecycle_text = ""
         if text is not None and not isinstance(text, str):
             text = None  # an intrinsic, accepted by the CLI; nothing to check
         elif text is not None:
-            if rules or expire_all is True:
-                problems.append(
-                    Problem(
-                        where + ("LifecyclePolicyText",),
-                        "replaces the generated policy; remove ExpirationRules and ExpireAllImages, or the text",
-                    )
-                )
-            policy, found = lifecycle.parse_text(text)
-            problems.extend(Problem(where + ("LifecyclePolicyText",), f"{m}") for m in found)
-            lifecycle_text = lifecycle.dump(policy) if policy is not None and not found else ""
+            clash = [k for k in _GENERATED if k in settings and not (k == "ExpireAllImages" and not expire_all)]
+            if clash:
+                problem("LifecyclePolicyText", f"replaces the generated policy; remove {' and '.join(clash)}, "
+                                               "or the text")
+            if text not in texts:
+                policy, found = lifecycle.parse_text(text)
+                texts[text] = (lifecycle.dump(policy) if policy is not None and not found else "", found)
+            lifecycle_text, found = texts[text]
+            for message in found:
+                problem("LifecyclePolicyText", message)
         if text is None:
-            count = lifecycle.rule_count(len(rules), expire_all is True)
+            count = lifecycle.rule_count(len(rules), expire_all, len(archive), archived is not None)
             if count > lifecycle.MAX_RULES:
-                problems.append(
-                    Problem(
-                        where + ("ExpirationRules",),
-                        f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}",
-                    )
-                )
-            lifecycle_text = lifecycle.dump(lifecycle.build_policy(rules, expire_all is True))
-        tags = {**base_tags, **(settings.get("Tags") or {})}
+                key = "ArchiveRules" if archive else "ExpirationRules"
+                problem(key, f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
+            lifecycle_text = lifecycle.dump(lifecycle.build_policy(
+                rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
+        tags = {**base_tags, **(defaults.get("Tags") or {}), **(own.get("Tags") or {})}
         if len(tags) > MAX_USER_TAGS:
             problems.append(
-                Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's Tags; at most {MAX_USER_TAGS}")
+                Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's"
+                                           f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
+                                           f"at most {MAX_USER_TAGS}")
             )
         policy_doc = access.build_policy(
             partition,
@@ -110,12 +183,15 @@ def check(
         )
         repos[name] = RepoSpec(
             name=name,
-            immutable=settings.get("IsImmutable", True) is not False,
+            immutable=immutable,
             scan_on_push=settings.get("ScanOnPush", True) is not False,
             lifecycle_policy=lifecycle_text,
             repository_policy=access.dump(policy_doc) if policy_doc else None,
             tags=tuple(sorted((k, v) for k, v in tags.items() if isinstance(v, str))),
             empty_on_delete=settings.get("EmptyOnDelete", resource_empty) is True,
+            tag_exclusions=exclusions,
+            encryption=encryption,
+            kms_key=kms_key if encryption in KMS_TYPES else None,
         )
     if problems:
         return None, problems
@@ -127,6 +203,35 @@ def check(
         ),
         [],
     )
+
+
+def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A repository's settings with RepositoryDefaults filled in, and where each came from
+    (``"own"`` or ``"defaults"``); Tags are merged by the caller."""
+    taken = dict(defaults)
+    if "LifecyclePolicyText" in own:
+        for key in _GENERATED:
+            taken.pop(key, None)
+    if any(key in own for key in _GENERATED):
+        taken.pop("LifecyclePolicyText", None)
+    if "Encryption" in own:
+        taken.pop("KmsKey", None)
+    immutable = own.get("IsImmutable", defaults.get("IsImmutable", True)) is not False
+    taken.pop("ImmutableTagPatterns" if immutable else "MutableTagPatterns", None)  # defaults apply where they fit
+    origin = {key: "defaults" for key in taken}
+    origin.update({key: "own" for key in own})
+    return {**taken, **own}, origin
+
+
+def _rules(value: Any) -> list[lifecycle.Rule]:
+    out = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("TagPattern"), str):
+            continue
+        kind = next((k for k in lifecycle.COUNT_TYPES if isinstance(item.get(k), int)), None)
+        if kind is not None:
+            out.append(lifecycle.Rule(item["TagPattern"], kind, item[kind]))
+    return out
 
 
 def _strings(value: Any) -> list[str]:
@@ -151,4 +256,7 @@ def empty_on_delete_of(properties: Any, name: str) -> bool:
     settings = (properties.get("EcrRepositories") or {}).get(name) if isinstance(properties.get("EcrRepositories"), dict) else None
     if isinstance(settings, dict) and "EmptyOnDelete" in settings:
         return truthy(settings["EmptyOnDelete"])
+    defaults = properties.get("RepositoryDefaults")
+    if isinstance(defaults, dict) and "EmptyOnDelete" in defaults:
+        return truthy(defaults["EmptyOnDelete"])
     return truthy(properties.get("EmptyOnDelete"))

@@ -177,4 +177,6 @@ def messages(err: Any) -> list[str]:
         problems = [p for p in _schema.describe_error(err, location[:-1]) if p.location == location]
     else:
         problems = _schema.describe_error(err, location)
+    if not problems and err.validator in _schema.COVERED_KEYWORDS:
+        return []  # describe_error leaves this one to the other errors of the same object
     return [f"{p.path or 'Properties'}: {p.message}" for p in problems] or [f"{field_path(err.path)}: {err.message}"]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from .. import ownership, spec
+from .. import lifecycle, ownership, spec
 from ..ownership import Owner
 from ..template import TemplateError, load
 from . import describe, render
@@ -55,15 +55,47 @@ def moto_environment() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    grammar = ecr_lifecycle_grammar()
+    grammar.__enter__()
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         os.environ["AWS_ENDPOINT_URL"] = url
         yield url
     finally:
+        grammar.__exit__(None, None, None)
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def ecr_lifecycle_grammar() -> Iterator[None]:
+    """The demo's registry takes the lifecycle grammar ECR has had since November 2025.
+
+    moto 5.2 knows only the older one (action ``expire``, countType ``imageCountMoreThan`` or
+    ``sinceImagePushed``) and would refuse ArchiveRules and DaysSincePull. For the demo, its
+    validator is swapped for the provider's own check of ECR's grammar (provider/lifecycle.py); the
+    tests teach moto the grammar independently (tests/support/ecr_fidelity.py)."""
+    from moto.ecr import models
+    from moto.ecr.exceptions import InvalidParameterException
+
+    class EcrGrammar:
+        def __init__(self, policy_text: str):
+            self.policy_text = policy_text
+
+        def validate(self) -> None:
+            _, found = lifecycle.parse_text(self.policy_text)
+            if found:
+                raise InvalidParameterException("Invalid parameter at 'LifecyclePolicyText' failed to satisfy "
+                                                f"constraint: 'Lifecycle policy validation failure: {found[0]}'")
+
+    saved = models.EcrLifecyclePolicyValidator
+    models.EcrLifecyclePolicyValidator = EcrGrammar  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        models.EcrLifecyclePolicyValidator = saved  # type: ignore[misc]
 
 
 def updated(properties: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -111,7 +143,8 @@ def read_registry(client: Any) -> list[dict[str, Any]]:
         pull, push = describe.access(state.repository_policy) or (["(custom)"], ["(custom)"])
         rows.append({
             "name": name,
-            "mutability": "IMMUTABLE" if state.immutable else "MUTABLE",
+            "mutability": describe.mutability_text(state.immutable, state.tag_exclusions),
+            "encryption": state.encryption,
             "scan": "on" if state.scan_on_push else "off",
             "images": images,
             "lifecycle": describe.lifecycle_summary(state.lifecycle_policy),
@@ -129,8 +162,9 @@ def table(rows: list[dict[str, Any]], details: bool = True) -> str:
     """The repositories as a table, then each one's lifecycle rules in full."""
     if not rows:
         return "  (no repositories)\n"
-    header = ["REPOSITORY", "MUTABILITY", "SCAN", "IMAGES", "LIFECYCLE (rules)", "PULL", "PUSH", "OWNER", "USER TAGS"]
-    body = [[r["name"], r["mutability"], r["scan"], str(r["images"]), r["lifecycle"],
+    header = ["REPOSITORY", "MUTABILITY", "SCAN", "ENCRYPTION", "IMAGES", "LIFECYCLE (rules)", "PULL", "PUSH", "OWNER",
+              "USER TAGS"]
+    body = [[r["name"], r["mutability"], r["scan"], r["encryption"], str(r["images"]), r["lifecycle"],
              ",".join(r["pull"]) or "-", ",".join(r["push"]) or "-", r["owner"], describe.tags_text(r["tags"])]
             for r in rows]
     widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]

@@ -15,8 +15,7 @@ from ..ownership import PREFIX
 _ROOT = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
 
 
-def _rule_line(rule: dict[str, Any]) -> str:
-    selection = rule.get("selection") or {}
+def _who(selection: dict[str, Any]) -> str:
     status = selection.get("tagStatus", "?")
     if status == "tagged":
         if selection.get("tagPatternList"):
@@ -26,14 +25,26 @@ def _rule_line(rule: dict[str, Any]) -> str:
     elif status == "any":
         which = "any image"
     else:
-        which = status
+        which = str(status)
+    return f"archived, {which}" if selection.get("storageClass") == "archive" else which
+
+
+_SINCE = {"sinceImagePushed": "after push", "sinceImagePulled": "after the last pull",
+          "sinceImageTransitioned": "after archiving"}
+
+
+def _rule_line(rule: dict[str, Any]) -> str:
+    selection = rule.get("selection") or {}
+    action = rule.get("action") or {}
+    verb = "archive" if action.get("type") == "transition" else "expire"
     number = selection.get("countNumber")
-    if selection.get("countType") == "imageCountMoreThan":
-        what = f"keep the {number} newest"
+    count_type = selection.get("countType")
+    if count_type == "imageCountMoreThan":
+        what = f"keep the {number} newest" if verb == "expire" else f"archive all but the {number} newest"
     else:
         unit = selection.get("countUnit", "days")
-        what = f"expire {number} {unit} after push"
-    return f"{rule.get('rulePriority', '?')}. {which}: {what}"
+        what = f"{verb} {number} {unit} {_SINCE.get(str(count_type), str(count_type))}"
+    return f"{rule.get('rulePriority', '?')}. {_who(selection)}: {what}"
 
 
 def _rules(text: str | None) -> list[dict[str, Any]] | None:
@@ -73,11 +84,16 @@ def lifecycle_summary(text: str | None) -> str:
             who = ",".join(selection.get("tagPatternList") or [f"{p}*" for p in selection.get("tagPrefixList") or []])
         else:
             who = str(status)
+        if selection.get("storageClass") == "archive":
+            who = f"archived {who}"
         number = selection.get("countNumber")
-        if selection.get("countType") == "imageCountMoreThan":
-            parts.append(f"{who}>{number}")
+        archive = (rule.get("action") or {}).get("type") == "transition"
+        count_type = selection.get("countType")
+        if count_type == "imageCountMoreThan":
+            part = f"{who}>{number}"
         else:
-            parts.append(f"{who} {number}d")
+            part = f"{who} {number}d" + {"sinceImagePulled": " unpulled"}.get(str(count_type), "")
+        parts.append(f"{part}->archive" if archive else part)
     return ", ".join(parts)
 
 
@@ -140,6 +156,16 @@ def policy_lines(text: str | None) -> list[str]:
             return [text]
     pull, push = found
     return [f"pull: {', '.join(pull) or '-'}", f"push: {', '.join(push) or '-'}"]
+
+
+def mutability_text(immutable: bool, exclusions: Any) -> str:
+    """``IMMUTABLE``, or ``IMMUTABLE_WITH_EXCLUSION (latest, dev-*)``."""
+    base = "IMMUTABLE" if immutable else "MUTABLE"
+    return f"{base}_WITH_EXCLUSION ({', '.join(sorted(exclusions))})" if exclusions else base
+
+
+def encryption_text(kind: str, key: str | None) -> str:
+    return f"{kind} {key}" if key else kind
 
 
 def user_tags(tags: dict[str, str] | None) -> dict[str, str]:

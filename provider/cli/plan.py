@@ -80,6 +80,9 @@ FROM_NONE = "none"  # ... nowhere: the deployed template has no such resource, t
 FROM_TAGS = "repository-tags"  # ... a guess: the user tags of the repositories this resource owns
 
 
+ONE_LINE = ("mutability", "scan_on_push", "encryption")  # settings shown as one value, not lines
+
+
 @dataclass
 class Change:
     """One setting that differs: ``before``/``after`` are lines (a policy) or one-element lists."""
@@ -89,7 +92,7 @@ class Change:
     after: list[str]
 
     def as_json(self) -> dict[str, Any]:
-        one = self.setting in ("mutability", "scan_on_push")
+        one = self.setting in ONE_LINE
         return {"setting": self.setting,
                 "before": (self.before[0] if self.before else None) if one else self.before,
                 "after": (self.after[0] if self.after else None) if one else self.after}
@@ -456,6 +459,10 @@ def _conflicts(conflicts: tuple[Any, ...]) -> list[RepoPlan]:
     for conflict in conflicts:
         note = f"owned by stack {conflict.owner_stack!r}" if conflict.owner_stack else \
             "exists and no stack owns it; set AdoptExisting: true to take it over"
+        if conflict.encryption is not None:
+            have, declared = conflict.encryption
+            note = (f"encrypted {have}, declared {declared}: ECR fixes encryption at creation; declare what it has, "
+                    "or use a new repository name")
         out.append(RepoPlan(conflict.repo, CONFLICT, note=note))
     return out
 
@@ -469,7 +476,9 @@ def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoS
     if kind == CREATE or state is None:
         plan.changes = [
             Change("mutability", [], [want.mutability]),
+            Change("tag_exclusions", [], list(want.tag_exclusions)),
             Change("scan_on_push", [], [_bool(want.scan_on_push)]),
+            Change("encryption", [], [describe.encryption_text(want.encryption, want.kms_key)]),
             Change("lifecycle_policy", [], describe.lifecycle_lines(want.lifecycle_policy)),
             Change("repository_policy", [], describe.policy_lines(want.repository_policy)),
             Change("tags", [], _tag_lines(want.tag_map)),
@@ -480,8 +489,13 @@ def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoS
         plan.note = "exists and no stack owns it: taken over, images kept"
     for action in actions:
         if isinstance(action, SetMutability):
-            plan.changes.append(Change("mutability", ["IMMUTABLE" if state.immutable else "MUTABLE"],
-                                       ["IMMUTABLE" if action.immutable else "MUTABLE"]))
+            before = _mutability(state.immutable, state.tag_exclusions)
+            after = _mutability(action.immutable, action.tag_exclusions)
+            if before != after:
+                plan.changes.append(Change("mutability", [before], [after]))
+            if set(state.tag_exclusions) != set(action.tag_exclusions):
+                plan.changes.append(Change("tag_exclusions", sorted(state.tag_exclusions),
+                                           sorted(action.tag_exclusions)))
         elif isinstance(action, SetScanOnPush):
             plan.changes.append(Change("scan_on_push", [_bool(state.scan_on_push)], [_bool(action.scan_on_push)]))
         elif isinstance(action, PutLifecyclePolicy):
@@ -522,6 +536,11 @@ def _operations(actions: tuple[Any, ...]) -> list[str]:
                 continue  # only the physical-id reference: bookkeeping
         out.append(names.get(type(action).__name__, type(action).__name__))
     return out
+
+
+def _mutability(immutable: bool, exclusions: Any) -> str:
+    base = "IMMUTABLE" if immutable else "MUTABLE"
+    return f"{base}_WITH_EXCLUSION" if exclusions else base
 
 
 def _bool(value: bool) -> str:

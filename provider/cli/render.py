@@ -6,12 +6,13 @@ import json
 
 from ..planner import ADOPT, CREATE, KEEP, UPDATE
 from . import describe
-from .plan import BY_DESCRIBE, BY_STACK_ID, CONFLICT, FROM_DEPLOYED, FROM_NONE, KINDS, RELEASE, REMOVE, RETAIN, SYMBOLS, Change, PlanReport
+from .plan import ONE_LINE, BY_DESCRIBE, BY_STACK_ID, CONFLICT, FROM_DEPLOYED, FROM_NONE, KINDS, RELEASE, REMOVE, RETAIN, SYMBOLS, Change, PlanReport
 
 _WORDS = {CREATE: "to create", UPDATE: "to change", ADOPT: "to adopt", REMOVE: "to remove", RETAIN: "retained",
           RELEASE: "to release", CONFLICT: "in conflict", KEEP: "unchanged"}
 _LABELS = {"mutability": "image tags", "scan_on_push": "scan on push", "lifecycle_policy": "lifecycle policy",
-           "repository_policy": "repository policy", "tags": "tags"}
+           "repository_policy": "repository policy", "tags": "tags", "tag_exclusions": "tag exclusions",
+           "encryption": "encryption"}
 
 
 def as_json(report: PlanReport) -> str:
@@ -20,7 +21,7 @@ def as_json(report: PlanReport) -> str:
 
 def _setting(change: Change, created: bool) -> list[str]:
     label = _LABELS.get(change.setting, change.setting)
-    if change.setting in ("mutability", "scan_on_push"):
+    if change.setting in ONE_LINE:
         if created:
             return [f"    {label}: {change.after[0]}"]
         return [f"    {label}: {change.before[0]} -> {change.after[0]}"]

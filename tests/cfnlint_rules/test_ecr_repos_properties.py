@@ -22,13 +22,14 @@ RULES_0 = f"{API}.ExpirationRules"
 
 EXPECTED = {
     "good/every_property.yaml": [],
+    "good/retention.yaml": [],
     "good/strings_as_cloudformation_sends_them.yaml": [],
     "good/intrinsic_functions.yaml": [],
     "good/other_custom_types_ignored.yaml": [],
     "bad/unknown_keys.yaml": [
         ("E9101", 7, "Repositories: unknown key; did you mean 'EcrRepositories'?"),
         ("E9101", 10, f"{API}.Immutable: unknown key; did you mean 'IsImmutable'?"),
-        ("E9101", 14, f"{RULES_0}[0].Count: unknown key; allowed keys: TagPattern, Days"),
+        ("E9101", 14, f"{RULES_0}[0].Count: unknown key; allowed keys: TagPattern, Days, DaysSincePull, KeepLast"),
     ],
     "bad/wrong_types.yaml": [
         ("E9101", 7, "EmptyOnDelete: must be true or false, got 'yes'"),
@@ -70,15 +71,34 @@ EXPECTED = {
         ("E9101", 13, f"Tags.ecr-repos:owner: {RESERVED_TAG}"),
         ("E9101", 15, "EcrRepositories: must be a map of keys to values, got ['app/api']"),
     ],
+    # Issue 12: the new settings. A setting ruled out by one beside it is reported at the object's line.
+    "bad/retention.yaml": [
+        ("E9101", 8, "RepositoryDefaults.KeepUntagged: must be at least 1 (ECR keeps 1 or more), got 0"),
+        ("E9101", 9, "RepositoryDefaults.ExpireArchivedAfterDays: must be at least 90, ECR's minimum archive "
+                     "duration, got 30"),
+        ("E9101", 11, f"{API}.KmsKey: needs Encryption: KMS or KMS_DSSE beside it; set Encryption, or remove KmsKey"),
+        ("E9101", 11, f"{API}.MutableTagPatterns: keeps tags mutable in an immutable repository, but IsImmutable "
+                      "is false; use ImmutableTagPatterns, or set IsImmutable: true"),
+        ("E9101", 13, f"{RULES_0}[0]: takes only one of Days, DaysSincePull or KeepLast, got Days and KeepLast; "
+                      "keep one"),
+        ("E9101", 16, f"{RULES_0}[1]: needs one of Days, DaysSincePull or KeepLast; add one"),
+        ("E9101", 21, "EcrRepositories.app/web.ImmutableTagPatterns: holds 6 items; at most 5 are allowed"),
+        ("E9101", 22, "EcrRepositories.app/web.Encryption: must be one of AES256, KMS, KMS_DSSE, got 'XTS'"),
+        ("E9101", 25, "EcrRepositories.app/batch.ArchiveRules[0]: takes only one of Days or DaysSincePull, "
+                      "got Days and DaysSincePull; keep one"),
+        ("E9101", 28, "EcrRepositories.app/batch.MutableTagPatterns[0]: must be 1-128 letters, digits, '.', '_', "
+                      "'-' or '*' (ECR's tag filter), got 'feature/x'"),
+    ],
     # Fn::If branches: the path is the provider's (no Fn::If), the line the branch value's.
-    # Both missing keys of one rule are reported, at the rule's line; each unknown key at its own.
+    # Both missing parts of one rule are reported, at the rule's line; each unknown key at its own.
     "bad/inside_conditions.yaml": [
         ("E9101", 12, f"{API}.IsImmutable: must be true or false, got 'maybe'"),
         ("E9101", 13, f"{API}.Immutable: unknown key; did you mean 'IsImmutable'?"),
         ("E9101", 14, f"{API}.ScanOn: unknown key; did you mean 'ScanOnPush'?"),
         ("E9101", 18, "EcrRepositories.app/worker.AdditionalPullAccountIds[1]: must be a 12-digit AWS account id, "
                       "got '12345'"),
-        ("E9101", 21, "EcrRepositories.app/worker.ExpirationRules[0].Days: is required; add it"),
+        ("E9101", 21, "EcrRepositories.app/worker.ExpirationRules[0]: needs one of Days, DaysSincePull or KeepLast; "
+                      "add one"),
         ("E9101", 21, "EcrRepositories.app/worker.ExpirationRules[0].TagPattern: is required; add it"),
     ],
 }

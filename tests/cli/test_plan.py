@@ -9,8 +9,10 @@ import pytest
 
 from provider.cli.plan import Target, compute
 from tests.cli.conftest import ROOT, golden, run
+from tests.support.cfn import Resource
 
 PLAN = "tests/cli/fixtures/plan.yaml"
+RETENTION = "tests/cli/fixtures/retention.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +142,15 @@ def test_unreachable_registry_is_an_error():
     code, out, err = run("plan", PLAN, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
     assert (code, out) == (2, "")
     assert err.startswith("ecr-repos plan: error: cannot read the registry:")
+
+
+def test_plan_shows_the_retention_settings_and_an_encryption_conflict(endpoint):
+    # given app/api and app/locked, made by this resource with the seed's settings (AES256, no exclusions)
+    assert Resource(stack_name="shop").create({"EcrRepositories": {"app/api": {}, "app/locked": {}}}).ok
+    # when the template adds retention and exclusion defaults, and KMS on app/locked
+    code, out, err = run("plan", RETENTION, "--stack-name", "shop", "--region", "us-east-1", "--endpoint-url", endpoint)
+    # then the plan shows the new settings, and app/locked as a conflict: ECR cannot change encryption
+    assert (code, err) == (0, "")
+    assert out == golden("retention.txt", out)
+    assert "x app/locked  (in conflict: encrypted AES256, declared KMS: " in out
+    assert "      + dev-*\n      + latest" in out

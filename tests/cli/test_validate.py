@@ -36,6 +36,32 @@ def test_bad_yaml_lists_every_problem_with_its_line():
     ]
 
 
+def test_retention_settings_say_what_the_lambda_and_cfn_lint_say():
+    bad = "tests/cfnlint_rules/fixtures/templates/bad/retention.yaml"
+    code, out, _ = run("validate", bad)
+    p = "Resources.Repos.Properties"
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        f"{bad}:8: {p}.RepositoryDefaults.KeepUntagged: must be at least 1 (ECR keeps 1 or more), got 0",
+        f"{bad}:9: {p}.RepositoryDefaults.ExpireArchivedAfterDays: must be at least 90, ECR's minimum archive "
+        "duration, got 30",
+    ]
+    assert f"{bad}:19: {p}.EcrRepositories.app/api.KmsKey: needs Encryption: KMS or KMS_DSSE beside it; " \
+           "set Encryption, or remove KmsKey" in out.splitlines()
+    assert len(out.splitlines()) == 10
+
+
+def test_clashes_only_merging_shows_are_found_by_validate(tmp_path):
+    path = tmp_path / "merged.yaml"
+    path.write_text("Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+                    "      RepositoryDefaults: {IsImmutable: false}\n"
+                    "      EcrRepositories:\n        app/a: {MutableTagPatterns: [latest]}\n")
+    assert run("validate", str(path)) == (1, f"{path}:8: Resources.Repos.Properties.EcrRepositories.app/a."
+                                             "MutableTagPatterns: does not apply: IsImmutable is false (from "
+                                             "RepositoryDefaults); use ImmutableTagPatterns, or set IsImmutable: "
+                                             "true\n", "")
+
+
 def test_bad_json_has_lines_too():
     assert run("validate", f"{F}/bad.json") == (
         1, f"{F}/bad.json:9: Resources.Repos.Properties.EcrRepositories.app/api.ScanOnPush: "

@@ -215,3 +215,83 @@ def test_more_than_100_repositories_page_the_registry(calls, plain):
     assert response.ok, response.reason
     assert describe_calls(calls) == [{"maxResults": 1000}]
     assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": 101})
+
+
+# --- issue 12: retention, exclusions, encryption, RepositoryDefaults --------------------------------
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def retention(n: int) -> dict[str, Any]:
+    """Every new setting, most of it shared through RepositoryDefaults."""
+    repos: dict[str, Any] = {f"perf/r{i:02d}": {"Tags": {"i": str(i)}} for i in range(n)}
+    repos["perf/r00"].update({"IsImmutable": False, "ImmutableTagPatterns": ["v*", "release-*"]})
+    return {
+        "RepositoryDefaults": {
+            "KeepUntagged": 2,
+            "ExpirationRules": [{"TagPattern": "release-*", "KeepLast": 20}, {"TagPattern": "pr-*", "DaysSincePull": 5}],
+            "ArchiveRules": [{"TagPattern": "release-*", "Days": 180}],
+            "ExpireArchivedAfterDays": 400,
+            "MutableTagPatterns": ["latest", "dev-*"],
+            "Encryption": "KMS",
+            "KmsKey": KEY,
+        },
+        "EcrRepositories": repos,
+    }
+
+
+def test_create_with_every_new_setting_still_writes_two_calls_per_repository(calls):
+    response = Resource().create(retention(10))
+
+    assert response.ok, response.reason
+    # mutability, exclusions and encryption all travel in CreateRepository
+    assert writes(calls) == Counter({"CreateRepository": 10, "PutLifecyclePolicy": 10})
+
+
+def test_unchanged_resend_with_every_new_setting_writes_nothing(calls):
+    resource = Resource()
+    resource.create(retention(10))
+    calls.reset()
+
+    again = resource.send(resource.history[0][0])  # the same Create again: everything is read and compared
+    update = resource.update(retention(10))
+
+    assert again.ok and update.ok, (again.reason, update.reason)
+    assert writes(calls) == Counter()
+
+
+@pytest.mark.parametrize(
+    "change,operation",
+    [
+        (lambda s: s["RepositoryDefaults"].update(KeepUntagged=4), "PutLifecyclePolicy"),
+        (lambda s: s["RepositoryDefaults"]["ArchiveRules"][0].update(Days=90), "PutLifecyclePolicy"),
+        (lambda s: s["RepositoryDefaults"].update(MutableTagPatterns=["dev-*", "latest", "main"]), "PutImageTagMutability"),
+    ],
+)
+def test_a_changed_default_writes_only_that_setting_to_each_repository_it_reaches(calls, change, operation):
+    resource = Resource()
+    resource.create(retention(5))
+    changed = copy.deepcopy(retention(5))
+    change(changed)
+    calls.reset()
+
+    response = resource.update(changed)
+
+    assert response.ok, response.reason
+    reached = 4 if operation == "PutImageTagMutability" else 5  # perf/r00 is mutable: MutableTagPatterns skip it
+    assert writes(calls) == Counter({operation: reached})
+    assert set(calls.writes_by_repo().values()) == {1}
+
+
+def test_one_repositorys_exclusions_changed_is_one_write(calls):
+    resource = Resource()
+    resource.create(retention(5))
+    changed = copy.deepcopy(retention(5))
+    changed["EcrRepositories"]["perf/r00"]["ImmutableTagPatterns"] = ["release-*"]
+    calls.reset()
+
+    response = resource.update(changed)
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter({"PutImageTagMutability": 1})
+    assert calls.writes_by_repo() == Counter({"perf/r00": 1})

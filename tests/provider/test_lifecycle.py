@@ -90,3 +90,76 @@ def test_problems(rules, expected):
 )
 def test_parse_text(text, expected):
     assert lifecycle.parse_text(text)[1] == expected
+
+
+# --- ECR's grammar since November 2025 (issue 12) ---------------------------------------------------
+
+R = lifecycle.Rule
+
+
+def test_generated_policy_order_and_the_new_rules_pass_the_checks():
+    policy = lifecycle.build_policy(
+        [R("release-*", lifecycle.KEEP_LAST, 10), R("pr-*", lifecycle.DAYS_SINCE_PULL, 5), ("dev-*", 7)], True,
+        keep_untagged=2, archive=[R("v*", lifecycle.DAYS, 30)], expire_archived_after=90)
+    assert [(r["selection"]["tagStatus"], r["selection"].get("storageClass"), r["selection"]["countType"],
+             r["action"]["type"]) for r in policy["rules"]] == [
+        ("untagged", None, "imageCountMoreThan", "expire"),
+        ("tagged", None, "imageCountMoreThan", "expire"),
+        ("tagged", None, "sinceImagePulled", "expire"),
+        ("tagged", None, "sinceImagePushed", "expire"),
+        ("tagged", "standard", "sinceImagePushed", "transition"),
+        ("tagged", "archive", "sinceImageTransitioned", "expire"),
+        ("any", None, "sinceImagePushed", "expire"),
+    ]
+    assert lifecycle.problems(policy) == []
+    assert lifecycle.rule_count(3, True, 1, True) == len(policy["rules"])
+
+
+def test_seed_descriptions_are_unchanged_so_existing_policies_stay_in_sync():
+    text = lifecycle.dump(lifecycle.build_policy([("dev-*", 7)], True))
+    assert [r["description"] for r in json.loads(text)["rules"]] == [
+        "Keep only the 3 newest untagged images", "Expire images tagged dev-* 7 days after push",
+        "Expire every image 14 days after push"]
+
+
+def archive_rule(priority, number=90, **selection):
+    sel = {"tagStatus": "tagged", "tagPatternList": ["*"], "storageClass": "archive",
+           "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": number}
+    sel.update(selection)
+    return {"rulePriority": priority, "selection": {k: v for k, v in sel.items() if v is not None},
+            "action": {"type": "expire"}}
+
+
+TRANSITION = {"type": "transition", "targetStorageClass": "archive"}
+
+
+@pytest.mark.parametrize(
+    "rules,expected",
+    [
+        ([archive_rule(1)], []),
+        ([{**rule(1, "any", countType="sinceImagePulled"), "action": TRANSITION}], []),
+        ([{**rule(1, "any", countType="imageCountMoreThan", countUnit=None), "action": TRANSITION}], []),
+        ([archive_rule(1, 89)], ["rules[0]: archived images may be deleted 90 days after archiving at the earliest; "
+                                 "set countNumber >= 90"]),
+        ([archive_rule(1, storageClass="standard")],
+         ['rules[0]: sinceImageTransitioned goes with "storageClass": "archive", and only it']),
+        ([archive_rule(1, countType="sinceImagePushed")],
+         ['rules[0]: sinceImageTransitioned goes with "storageClass": "archive", and only it']),
+        ([rule(1, "any", storageClass="cold")], ['rules[0].selection.storageClass must be "standard" or "archive"']),
+        ([rule(1, "any", countType="sinceImagePulled", countUnit=None)],
+         ['rules[0]: sinceImagePulled needs "countUnit": "days"']),
+        ([rule(1, "any", countType="sinceEver")],
+         ["rules[0].selection.countType must be one of imageCountMoreThan, sinceImagePushed, sinceImagePulled, "
+          "sinceImageTransitioned"]),
+        ([{**rule(1, "any"), "action": {"type": "transition"}}],
+         ['rules[0]: a transition needs "targetStorageClass": "archive"']),
+        ([{**archive_rule(1), "action": TRANSITION}],
+         ["rules[0]: archived images cannot be transitioned; select storageClass standard"]),
+        ([{**rule(1, "any"), "action": {"type": "expire", "targetStorageClass": "archive"}}],
+         ["rules[0]: an expire action takes no targetStorageClass; remove it"]),
+        ([{**rule(1, "any"), "action": {"type": "delete"}}],
+         ['rules[0].action must be {"type": "expire"} or {"type": "transition", "targetStorageClass": "archive"}']),
+    ],
+)
+def test_new_grammar_problems(rules, expected):
+    assert lifecycle.problems({"rules": rules}) == expected

@@ -248,3 +248,32 @@ def test_tags_only_state_skips_policy_comparison():
     states = {"a1": state("a1", tags=ours(G1), policies=False, immutable=False), "b1": None}
     plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
     assert plan.actions == [SetMutability("a1", True)]
+
+
+# --- tag exclusions and encryption (issue 12) -------------------------------------------------------
+
+
+def test_exclusions_compare_as_sets_and_a_change_is_one_set_mutability():
+    want = desired({"a1": {"MutableTagPatterns": ["b*", "a*"]}})
+    same = RepoState("a1", True, True, "arn:a1", tag_exclusions=frozenset({"a*", "b*"}))
+    assert planner.plan_apply(want, {"a1": same}, OWNER, G1, old=want, old_gen=G1).actions == []
+    other = RepoState("a1", True, True, "arn:a1", tag_exclusions=frozenset({"a*"}))
+    plan = planner.plan_apply(want, {"a1": other}, OWNER, G1, old=want, old_gen=G1)
+    assert plan.actions == [SetMutability("a1", True, ("a*", "b*"))]
+
+
+def test_create_carries_exclusions_and_encryption():
+    want = desired({"a1": {"IsImmutable": False, "ImmutableTagPatterns": ["v*"], "Encryption": "KMS",
+                           "KmsKey": "alias/k"}})
+    create = planner.plan_apply(want, {"a1": None}, OWNER, G1).actions[0]
+    assert (create.immutable, create.tag_exclusions, create.encryption, create.kms_key) == (
+        False, ("v*",), "KMS", "alias/k")
+
+
+@pytest.mark.parametrize("inspected", [True, False])
+def test_other_encryption_is_a_conflict_and_the_plan_writes_nothing(inspected):
+    want = desired({"a1": {"Encryption": "KMS"}, "b1": {}})
+    a1 = RepoState("a1", True, True, "arn:a1", ours(G1) if inspected else None, encryption="AES256")
+    b1 = RepoState("b1", True, False, "arn:b1", ours(G1) if inspected else None)
+    plan = planner.plan_apply(want, {"a1": a1, "b1": b1}, OWNER, G1, old=want, old_gen=G1)
+    assert plan.conflicts == (Conflict("a1", None, ("AES256", "KMS")),)

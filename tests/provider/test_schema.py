@@ -156,10 +156,13 @@ from provider.schema import _validator, surely_valid  # noqa: E402
 
 _KEYS = ["ServiceToken", "EcrRepositories", "Tags", "EmptyOnDelete", "AdoptExisting", "ServiceTimeout",
          "IsImmutable", "ExpireAllImages", "ExpirationRules", "LifecyclePolicyText", "AdditionalPushAccountIds",
-         "AdditionalPullAccountIds", "ScanOnPush", "TagPattern", "Days", "app/api", "App", "aws:x", "team"]
+         "AdditionalPullAccountIds", "ScanOnPush", "TagPattern", "Days", "app/api", "App", "aws:x", "team",
+         "RepositoryDefaults", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays", "MutableTagPatterns",
+         "ImmutableTagPatterns", "Encryption", "KmsKey", "DaysSincePull", "KeepLast"]
 _SCALARS = st.one_of(
     st.booleans(), st.integers(-3, 4000), st.floats(allow_nan=False), st.none(),
-    st.sampled_from(["true", "false", "7", "-1", "111111111111", "12345", "dev-*", "a*b*c*d*e", "x" * 120, "", "app/api"]),
+    st.sampled_from(["true", "false", "7", "-1", "111111111111", "12345", "dev-*", "a*b*c*d*e", "x" * 120, "", "app/api",
+                     "KMS", "AES256", "latest", "a/b"]),
     st.text(max_size=8),
 )
 _VALUES = st.recursive(
@@ -170,8 +173,15 @@ _VALUES = st.recursive(
 
 
 def _valid_document():
-    rule = st.fixed_dictionaries({"TagPattern": st.sampled_from(["dev-*", "*-*", "v1"]), "Days": st.integers(1, 90)})
+    rule = st.builds(lambda p, k, n: {"TagPattern": p, k: n}, st.sampled_from(["dev-*", "*-*", "v1"]),
+                     st.sampled_from(["Days", "DaysSincePull", "KeepLast"]), st.integers(1, 90))
+    archive = st.builds(lambda k, n: {"TagPattern": "v*", k: n}, st.sampled_from(["Days", "DaysSincePull"]),
+                        st.integers(1, 90))
+    exclusions = st.lists(st.sampled_from(["latest", "dev-*", "a.b_c"]), min_size=1, max_size=3, unique=True)
     repo = st.fixed_dictionaries({}, optional={
+        "KeepUntagged": st.integers(1, 9), "ArchiveRules": st.lists(archive, max_size=2),
+        "ExpireArchivedAfterDays": st.integers(90, 900), "MutableTagPatterns": exclusions,
+        "Encryption": st.sampled_from(["AES256", "KMS", "KMS_DSSE"]),
         "IsImmutable": st.booleans(), "ExpireAllImages": st.booleans(), "ScanOnPush": st.booleans(),
         "ExpirationRules": st.lists(rule, max_size=3),
         "AdditionalPullAccountIds": st.lists(st.sampled_from(["111111111111", "222222222222"]), unique=True),
@@ -180,8 +190,13 @@ def _valid_document():
     names = st.sampled_from(["app/api", "ab", "team/x-y.z_w", "x" * 256])
     return st.fixed_dictionaries(
         {"ServiceToken": st.just("arn:aws:lambda:us-east-1:123456789012:function:p"),
-         "EcrRepositories": st.dictionaries(names, repo, max_size=3)},
+         "EcrRepositories": st.dictionaries(names, repo.filter(_fits), max_size=3)},
         optional={"AdoptExisting": st.booleans(), "EmptyOnDelete": st.booleans(), "ServiceTimeout": st.integers(1, 3600)})
+
+
+def _fits(repo):
+    """MutableTagPatterns only where IsImmutable is not false (the schema's rule)."""
+    return not ("MutableTagPatterns" in repo and repo.get("IsImmutable") is False)
 
 
 def _errors(document):

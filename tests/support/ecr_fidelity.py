@@ -23,3 +23,125 @@ def install() -> None:
         return
     _INSTALLED = True
     # Sections register themselves here, in the order they appear below.
+    _install_lifecycle_grammar()
+
+
+# --- Lifecycle policy grammar (ECR since November 2025) ---------------------------------------------
+# moto 5.2's EcrLifecyclePolicyValidator (moto/ecr/policy_validation.py) knows the pre-2025 grammar
+# only: action "expire", countType imageCountMoreThan|sinceImagePushed, no storageClass, and it accepts
+# what ECR rejects (duplicate priorities, an "any" rule that is not last, "tagged" without a tag list,
+# a missing countUnit). This validator replaces it, rule for rule from ECR's documentation:
+# - lifecycle_policy_parameters / lifecycle_policy_examples (docs.aws.amazon.com/AmazonECR/latest/
+#   userguide/): the policy template with selection.storageClass "standard"|"archive", countType
+#   imageCountMoreThan|sinceImagePushed|sinceImagePulled|sinceImageTransitioned, countUnit "days"
+#   for the three time-based types and none for imageCountMoreThan, action type "expire"|"transition"
+#   with targetStorageClass "archive"; unique rulePriority values; the one "any" rule has the highest
+#   priority; "tagged" needs tagPrefixList or tagPatternList, "untagged"/"any" neither; at most four
+#   '*' per tag pattern; one "untagged" rule at most.
+# - sinceImageTransitioned selects archived images only (storageClass "archive"), the other count types
+#   standard ones (Pulumi's AWS docs, ecr LifecyclePolicySelection.storageClass, say so explicitly).
+# - archive-image: archived images have a 90-day minimum storage duration and "you cannot configure
+#   lifecycle policies that delete images that have been in archive for less than 90 days".
+# - At most 50 rules per policy (ECR's quotas); the text's 100-30,720 characters are botocore's
+#   LifecyclePolicyText shape, enforced client-side by botocore itself.
+
+_LIFECYCLE_PREFIX = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: "
+_COUNT_TYPES = {"imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"}
+_RULE_KEYS = {"rulePriority", "description", "selection", "action"}
+_SELECTION_KEYS = {"tagStatus", "tagPatternList", "tagPrefixList", "storageClass", "countType", "countUnit", "countNumber"}
+
+
+def _lifecycle_errors(text: str) -> list[str]:
+    import json
+
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        return ["Could not map policyString into LifecyclePolicy."]
+    if not isinstance(policy, dict) or not isinstance(policy.get("rules"), list) or not policy["rules"]:
+        return ['object has missing required properties (["rules"])']
+    if set(policy) != {"rules"}:
+        return [f"object instance has properties which are not allowed by the schema: {sorted(set(policy) - {'rules'})}"]
+    rules = policy["rules"]
+    if len(rules) > 50:
+        return ["a lifecycle policy holds at most 50 rules"]
+    errors: list[str] = []
+    priorities: list[int] = []
+    any_priorities: list[int] = []
+    untagged = 0
+    for rule in rules:
+        if not isinstance(rule, dict) or not {"rulePriority", "selection", "action"} <= set(rule) or set(rule) - _RULE_KEYS:
+            errors.append("rule must have rulePriority, selection and action, and only description besides")
+            continue
+        priority, selection, action = rule["rulePriority"], rule["selection"], rule["action"]
+        if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
+            errors.append("rulePriority must be an integer >= 1")
+        else:
+            priorities.append(priority)
+        if not isinstance(selection, dict) or set(selection) - _SELECTION_KEYS:
+            errors.append("selection has properties which are not allowed")
+            continue
+        status = selection.get("tagStatus")
+        listed = [k for k in ("tagPrefixList", "tagPatternList") if selection.get(k)]
+        if status == "tagged" and len(listed) != 1:
+            errors.append("tagged rules need exactly one of tagPrefixList and tagPatternList")
+        elif status in ("untagged", "any") and listed:
+            errors.append(f"{status} rules take no tag list")
+        elif status not in ("tagged", "untagged", "any"):
+            errors.append(f"tagStatus {status!r} not in [tagged, untagged, any]")
+        for pattern in selection.get("tagPatternList") or []:
+            if not isinstance(pattern, str) or pattern.count("*") > 4:
+                errors.append("a tag pattern holds at most 4 wildcards")
+        if status == "any" and isinstance(priority, int):
+            any_priorities.append(priority)
+        untagged += status == "untagged"
+        storage = selection.get("storageClass", "standard")
+        count_type = selection.get("countType")
+        number = selection.get("countNumber")
+        if storage not in ("standard", "archive"):
+            errors.append(f"storageClass {storage!r} not in [standard, archive]")
+        if count_type not in _COUNT_TYPES:
+            errors.append(f"countType {count_type!r} not in {sorted(_COUNT_TYPES)}")
+        elif count_type == "imageCountMoreThan" and "countUnit" in selection:
+            errors.append("imageCountMoreThan takes no countUnit")
+        elif count_type != "imageCountMoreThan" and selection.get("countUnit") != "days":
+            errors.append(f"{count_type} needs countUnit days")
+        if (count_type == "sinceImageTransitioned") != (storage == "archive"):
+            errors.append("sinceImageTransitioned selects storageClass archive, and only it")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            errors.append("countNumber must be an integer >= 1")
+        kind = action.get("type") if isinstance(action, dict) else None
+        extra = set(action) - {"type", "targetStorageClass"} if isinstance(action, dict) else set()
+        if kind not in ("expire", "transition") or extra:
+            errors.append("action type must be expire or transition")
+        elif kind == "transition" and (action.get("targetStorageClass") != "archive" or storage == "archive"):
+            errors.append("a transition moves standard images to targetStorageClass archive")
+        elif kind == "expire" and "targetStorageClass" in action:
+            errors.append("an expire action takes no targetStorageClass")
+        elif kind == "expire" and storage == "archive" and isinstance(number, int) and number < 90:
+            errors.append("archived images cannot be expired within 90 days of archiving")
+    if len(set(priorities)) != len(priorities):
+        errors.append("rulePriority values must be unique")
+    if len(any_priorities) > 1 or (any_priorities and priorities and any_priorities[0] != max(priorities)):
+        errors.append("the one rule with tagStatus any must have the highest rulePriority")
+    if untagged > 1:
+        errors.append("at most one rule may select untagged images")
+    return errors
+
+
+def _install_lifecycle_grammar() -> None:
+    from moto.ecr import models
+    from moto.ecr.exceptions import InvalidParameterException
+
+    class EcrLifecycleGrammar:
+        """Drop-in for moto's EcrLifecyclePolicyValidator (same constructor, same ``validate``)."""
+
+        def __init__(self, policy_text: str):
+            self._text = policy_text
+
+        def validate(self) -> None:
+            errors = _lifecycle_errors(self._text)
+            if errors:
+                raise InvalidParameterException(f"{_LIFECYCLE_PREFIX}{errors[0]}'")
+
+    models.EcrLifecyclePolicyValidator = EcrLifecycleGrammar  # type: ignore[misc]
