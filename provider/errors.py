@@ -52,8 +52,10 @@ def format_path(location: tuple[str | int, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
+            continue
+        if not part.isprintable():  # a key holding a newline or other control character: show it escaped
+            part = repr(part)
+        out += f".{part}" if out else part
     return out
 
 
