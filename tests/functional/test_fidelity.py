@@ -6,10 +6,13 @@ write, and the answer given before CloudFormation's ServiceTimeout.
 
 from __future__ import annotations
 
+import time
+from unittest import mock
+
 import pytest
 
-from tests.support.cfn import Resource
-from tests.support.registry import digests, push_image, recorded_calls, snapshot, user_tags
+from tests.support.cfn import LambdaContext, Resource, Response, _Recorder, invoke
+from tests.support.registry import Fault, digests, faults, push_image, recorded_calls, snapshot, user_tags
 
 # --- 1. repository names ------------------------------------------------------------------------
 
@@ -88,3 +91,87 @@ def test_an_update_with_a_trailing_newline_changes_nothing(aws, ecr):
     assert response.status == "FAILED" and response.physical_id == stack.physical_id
     assert calls.names == []  # refused before the first ECR call
     assert snapshot(ecr) == before
+
+
+# --- 3. ServiceTimeout ------------------------------------------------------------------------------
+
+
+def _timed(resource: Resource, props: dict[str, object], *, lambda_seconds: float = 900.0) -> tuple[list[tuple[float, Response]], float]:
+    """Create through the Lambda entry point; every response with the second it was sent at, counted
+    from the invocation's start, and the second the handler returned."""
+    event = resource.event("Create", props)
+    stamped: list[tuple[float, Response]] = []
+    original = _Recorder.request
+
+    def request(self: object, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        stamped.append((time.monotonic() - start, _Recorder.sent[-1]))
+
+    with mock.patch.object(_Recorder, "request", request):
+        start = time.monotonic()
+        invoke(event, LambdaContext(lambda_seconds))
+        returned = time.monotonic() - start
+    if stamped:
+        resource.physical_id, resource.properties = stamped[0][1].physical_id, props
+    return stamped, returned
+
+
+def test_a_one_repository_create_fits_a_one_second_service_timeout(aws, ecr):
+    stack = Resource(stack_name="quick")
+    responses, _ = _timed(stack, {"ServiceTimeout": 1, "EcrRepositories": {"app/a": {}}})
+    [(sent_at, response)] = responses
+    assert response.ok, response.reason
+    assert sent_at < 1.0
+    assert set(snapshot(ecr)) == {"app/a"}
+
+
+def test_work_beyond_service_timeout_answers_failed_in_time_and_the_delete_cleans_up(aws, ecr, monkeypatch):
+    # given a Create that needs about 5 s (4 repositories, one call at a time, 1.2 s per CreateRepository)
+    monkeypatch.setenv("ECR_REPOS_CONCURRENCY", "1")
+    stack = Resource(stack_name="impatient")
+    props = {"ServiceTimeout": "2", "EcrRepositories": {f"app/r{i}": {} for i in range(4)}}
+    with faults(Fault("create_repository", error=None, latency=1.2)):
+        responses, returned = _timed(stack, props)
+    # then one FAILED answer, before CloudFormation's 2 s are up, with the physical id it chose
+    [(sent_at, response)] = responses
+    assert sent_at < 2.0 and returned < 2.0
+    assert response.status == "FAILED"
+    assert response.reason.startswith("Stopped before CloudFormation's ServiceTimeout (2 s) ran out after 1 of ")
+    assert response.reason.endswith("Raise ServiceTimeout or split the resource.")
+    assert response.physical_id.startswith("ecr-repos:impatient:Repos:")
+    made = set(snapshot(ecr))
+    assert made and made < set(props["EcrRepositories"])  # type: ignore[arg-type]
+    # and CloudFormation's Delete of that id removes what was made
+    assert stack.delete().ok
+    assert snapshot(ecr) == {}
+
+
+def test_one_call_outlasting_service_timeout_gets_the_timers_failed_answer_in_time(aws, ecr):
+    # given a Create whose one CreateRepository takes 3 s
+    stack = Resource(stack_name="hungcall")
+    props = {"ServiceTimeout": "2", "EcrRepositories": {"app/a": {}}}
+    with faults(Fault("create_repository", error=None, latency=3.0)):
+        responses, returned = _timed(stack, props)
+    # then the timer answers FAILED before the 2 s are up, and the handler's late answer is dropped
+    [(sent_at, response)] = responses
+    assert sent_at < 2.0 <= returned
+    assert response.status == "FAILED"
+    assert "ServiceTimeout (2 s) ran out, while an ECR call was still running" in response.reason
+    assert response.physical_id.startswith("ecr-repos:hungcall:Repos:")
+    # and whatever the call made, CloudFormation's Delete of that id removes it
+    assert set(snapshot(ecr)) == {"app/a"}
+    assert stack.delete().ok
+    assert snapshot(ecr) == {}
+
+
+def test_a_lambda_ending_before_service_timeout_is_the_deadline(aws, ecr, monkeypatch):
+    monkeypatch.setenv("ECR_REPOS_CONCURRENCY", "1")
+    stack = Resource(stack_name="shortlambda")
+    props = {"ServiceTimeout": "3600", "EcrRepositories": {f"app/r{i}": {} for i in range(4)}}
+    with faults(Fault("create_repository", error=None, latency=0.6)):
+        responses, _ = _timed(stack, props, lambda_seconds=2.0)
+    [(sent_at, response)] = responses
+    assert sent_at < 2.0 and response.status == "FAILED"
+    assert response.reason.startswith("Stopped before the Lambda timed out after ")
+    assert stack.delete().ok
+    assert snapshot(ecr) == {}
