@@ -208,6 +208,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         if "Tags" in location or (location and location[-1] == "Tags"):
             if keyword == "not":
                 return [Problem(where, "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag")]
+            if keyword == "pattern":
+                return [Problem(where, f"holds the control character {_control_char(key)!r}; remove it")]
             return [Problem(where, f"tag keys must be 1-128 characters (got {len(key)})")]
         if keyword in ("minLength", "maxLength"):
             return [Problem(where, f"repository names must be 2-256 characters (got {len(key)})")]

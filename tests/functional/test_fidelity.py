@@ -67,6 +67,8 @@ def _with(**repo: object) -> dict[str, object]:
         (_with(AdditionalPullAccountIds=["11111111111\r1"]), "EcrRepositories.app/z.AdditionalPullAccountIds[0]"),
         (_with(ExpirationRules=[{"TagPattern": "dev-*\n", "Days": 7}]), "EcrRepositories.app/z.ExpirationRules[0].TagPattern"),
         (_with(ExpirationRules=[{"TagPattern": "v\x1b1", "Days": 7}]), "EcrRepositories.app/z.ExpirationRules[0].TagPattern"),
+        ({"Tags": {"team\n": "a"}, "EcrRepositories": {"app/a": {}}}, "Tags.'team\\n'"),
+        (_with(Tags={"team": "platform\n"}), "EcrRepositories.app/z.Tags.team"),
     ],
 )
 def test_a_control_character_anywhere_fails_before_any_write(aws, ecr, props, where):
