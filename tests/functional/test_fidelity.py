@@ -149,10 +149,10 @@ def test_work_beyond_service_timeout_answers_failed_in_time_and_the_delete_clean
 
 
 def test_one_call_outlasting_service_timeout_gets_the_timers_failed_answer_in_time(aws, ecr):
-    # given a Create whose one CreateRepository takes 3 s
+    # given a Create whose one CreateRepository takes 2.3 s
     stack = Resource(stack_name="hungcall")
     props = {"ServiceTimeout": "2", "EcrRepositories": {"app/a": {}}}
-    with faults(Fault("create_repository", error=None, latency=3.0)):
+    with faults(Fault("create_repository", error=None, latency=2.3)):
         responses, returned = _timed(stack, props)
     # then the timer answers FAILED before the 2 s are up, and the handler's late answer is dropped
     [(sent_at, response)] = responses

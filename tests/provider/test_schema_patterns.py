@@ -26,15 +26,15 @@ def ecr_accepts(name: str) -> bool:
     return 2 <= len(name) <= 256 and BOTOCORE.fullmatch(name) is not None
 
 
-def schema_accepts(name: str) -> bool:
-    """The schema's verdict on ``name`` as a repository name, by both validators (they must agree)."""
+def schema_accepts(name: str, *, messages: bool = False) -> bool:
+    """The schema's verdict on ``name`` as a repository name: jsonschema's, which the fast path
+    never contradicts (and, with ``messages``, the problem list the Lambda reports)."""
     props = {"ServiceToken": "t", "EcrRepositories": {name: {}}}
-    full = schema_problems(coerce(props)) == []
-    errors = list(_validator().iter_errors(props))
-    assert full == (errors == [])
-    if surely_valid(props):
-        assert full
-    return full
+    valid = list(_validator().iter_errors(props)) == []
+    assert valid or not surely_valid(props)
+    if messages:
+        assert (schema_problems(coerce(props)) == []) is valid
+    return valid
 
 
 VALID = ["team/base__image", "a--b", "a---b/c", "a__b", "ab", "a.b", "a_b", "a-b", "a.b_c-d/e", "x" * 256,
@@ -47,21 +47,26 @@ INVALID = ["a___b", "a..b", "A", "/a", "a/", "a", "", "x" * 257, "a//b", "-a", "
 @pytest.mark.parametrize("name", VALID)
 def test_names_ecr_accepts_pass(name):
     assert ecr_accepts(name)
-    assert schema_accepts(name)
+    assert schema_accepts(name, messages=True)
 
 
 @pytest.mark.parametrize("name", INVALID)
 def test_names_ecr_refuses_fail(name):
     assert not ecr_accepts(name)
-    assert not schema_accepts(name)
+    assert not schema_accepts(name, messages=True)
 
 
-# Names built from the characters that matter (separators, slashes, case, control characters).
+# Names built from the characters that matter (separators, slashes, case, control characters), and
+# words joined by separators ECR accepts or refuses (st.from_regex would be several times slower).
 _near_names = st.text(alphabet="ab0._-/A\n\t ", min_size=0, max_size=12)
+_word = st.text(alphabet="az09", min_size=1, max_size=4)
+_separator = st.sampled_from([".", "_", "__", "-", "--", "---", "/", "___", "..", "//", "-_", "._", "/-", "\n"])
+_joined = st.builds(lambda first, rest: first + "".join(s + w for s, w in rest), _word,
+                    st.lists(st.tuples(_separator, _word), max_size=5))
 
 
-@settings(max_examples=examples(400), deadline=None)
-@given(st.one_of(_near_names, st.from_regex(BOTOCORE, fullmatch=True), st.text(max_size=8)))
+@settings(max_examples=examples(250), deadline=None)
+@given(st.one_of(_near_names, _joined, st.text(max_size=8)))
 def test_the_schema_accepts_exactly_what_ecr_accepts(name):
     assert schema_accepts(name) == ecr_accepts(name)
 
@@ -135,7 +140,7 @@ def test_the_schema_has_anchored_patterns():
 
 
 @pytest.mark.parametrize("pattern", ANCHORED)
-@settings(max_examples=examples(60), deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(data=st.data())
 def test_every_anchored_pattern_of_the_schema_is_a_full_match(pattern, data):
     # any "^...$" of the schema, however written, now or later: the value matches only as a whole
