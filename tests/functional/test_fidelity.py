@@ -133,12 +133,14 @@ def test_work_beyond_service_timeout_answers_failed_in_time_and_the_delete_clean
     stack = Resource(stack_name="impatient")
     props = {"ServiceTimeout": "2", "EcrRepositories": {f"app/r{i}": {} for i in range(4)}}
     with faults(Fault("create_repository", error=None, latency=1.2)):
-        responses, returned = _timed(stack, props)
-    # then one FAILED answer, before CloudFormation's 2 s are up, with the physical id it chose
+        responses, _ = _timed(stack, props)
+    # then one FAILED answer, before CloudFormation's 2 s are up, with the physical id it chose: the
+    # executor's own after the call that outlasted its stop time (1.0 s), or the timer's (1.5 s) on
+    # a machine so loaded that the first call ended after that
     [(sent_at, response)] = responses
-    assert sent_at < 2.0 and returned < 2.0
+    assert sent_at < 2.0
     assert response.status == "FAILED"
-    assert response.reason.startswith("Stopped before CloudFormation's ServiceTimeout (2 s) ran out after 1 of ")
+    assert response.reason.startswith("Stopped before CloudFormation's ServiceTimeout (2 s) ran out")
     assert response.reason.endswith("Raise ServiceTimeout or split the resource.")
     assert response.physical_id.startswith("ecr-repos:impatient:Repos:")
     made = set(snapshot(ecr))
@@ -174,6 +176,6 @@ def test_a_lambda_ending_before_service_timeout_is_the_deadline(aws, ecr, monkey
         responses, _ = _timed(stack, props, lambda_seconds=2.0)
     [(sent_at, response)] = responses
     assert sent_at < 2.0 and response.status == "FAILED"
-    assert response.reason.startswith("Stopped before the Lambda timed out after ")
+    assert response.reason.startswith("Stopped before the Lambda timed out")
     assert stack.delete().ok
     assert snapshot(ecr) == {}
