@@ -44,11 +44,13 @@ class _Resource(CfnResource):
     """
 
     budget: deadline.Budget | None = None
+    _answer_lock = threading.Lock()  # one helper per process, one request at a time
+    _answered = False
 
     def __call__(self, event: Any, context: Any) -> None:
         self._started = time.monotonic()
-        self._answer_lock = threading.Lock()
-        self._answered = False
+        with self._answer_lock:
+            self._answered = False
         self.budget = None
         try:
             super().__call__(event, context)
