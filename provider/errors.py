@@ -52,8 +52,10 @@ def format_path(location: tuple[str | int, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
+            continue
+        if not part.isprintable():  # a key holding a newline or other control character: show it escaped
+            part = repr(part)
+        out += f".{part}" if out else part
     return out
 
 
@@ -154,15 +156,32 @@ class AwsCallFailed(EcrReposError):
 
 
 class OutOfTime(EcrReposError):
-    """The Lambda's time ran out before all actions finished."""
+    """The time ran out (the Lambda's, or CloudFormation's ServiceTimeout) before all actions finished.
 
-    def __init__(self, done: int, total: int):
-        super().__init__(done, total)
+    ``total`` None: it ran out while the registry was still being read, before any change.
+    ``in_flight``: the answer went out while an ECR call was still running (the timer's answer).
+    """
+
+    def __init__(self, done: int = 0, total: int | None = None, *, service_timeout: int | None = None,
+                 in_flight: bool = False):
+        super().__init__(done, total, service_timeout, in_flight)
         self.done = done
         self.total = total
+        self.service_timeout = service_timeout
+        self.in_flight = in_flight
 
     def message(self) -> str:
+        if self.service_timeout is not None:
+            limit = f"CloudFormation's ServiceTimeout ({self.service_timeout} s) ran out"
+            fix = "Raise ServiceTimeout or split the resource."
+        else:
+            limit = "the Lambda timed out"
+            fix = "Raise the provider's Timeout or split the resource."
+        if self.in_flight:
+            return f"Stopped before {limit}, while an ECR call was still running; what was done is safe to roll back. {fix}"
+        if self.total is None:
+            return f"Stopped before {limit}, while reading the registry; nothing was changed. {fix}"
         return (
-            f"Stopped before the Lambda timed out after {self.done} of {self.total} changes; "
-            "what was done is safe to roll back. Raise the provider's Timeout or split the resource."
+            f"Stopped before {limit} after {self.done} of {self.total} changes; "
+            f"what was done is safe to roll back. {fix}"
         )

@@ -112,10 +112,11 @@ class Executor:
     """Reads and writes one registry through one ECR client (thread-safe, shared by the pool)."""
 
     def __init__(self, client: Any = None, *, region: str | None = None, workers: int | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, service_timeout: int | None = None):
         self.workers = workers or concurrency()
         self.client = client if client is not None else make_client(region, pool=self.workers)
         self.deadline = deadline  # time.monotonic() value after which no new call starts
+        self.service_timeout = service_timeout  # set when the deadline is CloudFormation's, not the Lambda's
         self.arns: dict[str, str] = {}
 
     # --- reads ---------------------------------------------------------------------------------
@@ -148,6 +149,8 @@ class Executor:
                 page = self._call(None, "DescribeRepositories", self.client.describe_repositories,
                                   repositoryNames=wanted, translate=False)
                 return {repo["repositoryName"]: _state(repo) for repo in page.get("repositories", [])}
+            except EcrReposError:
+                raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
                 if _code(exc) not in _NOT_BY_NAME:
                     raise _translate(exc, None, "DescribeRepositories") from exc
@@ -183,6 +186,8 @@ class Executor:
     def _optional(self, repo: str, operation: str, method: Callable[..., Any], missing: str, key: str) -> str | None:
         try:
             return self._call(repo, operation, method, repositoryName=repo, translate=False)[key]
+        except EcrReposError:
+            raise
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
             if _code(exc) == missing:
                 return None
@@ -205,16 +210,18 @@ class Executor:
             for action in change.actions:
                 if failed.is_set():
                     return
-                if self.deadline is not None and time.monotonic() > self.deadline:
-                    with lock:
-                        errors.append(OutOfTime(done[0], total))
-                    failed.set()
-                    return
                 try:
+                    if self._out_of_time():
+                        raise OutOfTime()
                     self._apply_one(action)
                 except RepositoryNotEmptyMarker:
                     with lock:
                         not_empty.append(action.repo)
+                    return
+                except OutOfTime:
+                    with lock:
+                        errors.append(OutOfTime(done[0], total, service_timeout=self.service_timeout))
+                    failed.set()
                     return
                 except EcrReposError as exc:
                     with lock:
@@ -266,6 +273,8 @@ class Executor:
             try:
                 self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo,
                            force=action.force, translate=False)
+            except EcrReposError:
+                raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
                 if _code(exc) == "RepositoryNotEmptyException":
                     raise RepositoryNotEmptyMarker(repo) from exc
@@ -276,6 +285,8 @@ class Executor:
             try:
                 self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo, force=False,
                            translate=False)
+            except EcrReposError:
+                raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
                 if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
                     raise _translate(exc, repo, "DeleteRepository") from exc
@@ -298,6 +309,8 @@ class Executor:
               **kwargs: Any) -> T:
         attempt = 0
         while True:
+            if self._out_of_time():
+                raise OutOfTime(service_timeout=self.service_timeout)
             try:
                 return method(**kwargs)
             except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
@@ -308,6 +321,9 @@ class Executor:
                 if not translate:
                     raise
                 raise _translate(exc, repo, operation) from exc
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def _may_wait(self, attempt: int) -> bool:
         return self.deadline is None or time.monotonic() + _pause_ceiling(attempt) < self.deadline

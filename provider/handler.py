@@ -1,8 +1,10 @@
 """Lambda entry point: ``provider.handler.handler(event, context)``.
 
 Thin by design: parse -> validate -> read actual state -> plan -> apply -> set Data -> return the
-physical id. crhelper builds the response (and a FAILED one if the Lambda is about to time out);
-``provider.response`` sends it, over a TLS context built once per process.
+physical id. crhelper builds the response; ``provider.response`` sends it, over a TLS context built
+once per process. ``provider.deadline`` says when the answer must be out (the earlier of the
+Lambda's end and CloudFormation's ServiceTimeout): the executor starts no call after its stop
+time, and a timer answers FAILED in time if one call outlasts it. One answer per request.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from crhelper import CfnResource
 
-from . import ownership, outputs, response, spec
-from .errors import EcrReposError, conflict_error, shorten
+from . import deadline, ownership, outputs, response, spec
+from .errors import EcrReposError, OutOfTime, conflict_error, shorten
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
@@ -25,17 +28,58 @@ from .reconcile import read_and_plan
 
 logger = logging.getLogger(__name__)
 
-# Stop starting ECR calls this many seconds before the Lambda's time ends, so the FAILED response
-# names what happened instead of crhelper's bare "Execution timed out".
+# The most time kept before the answer's deadline (provider/deadline.py): no ECR call starts later,
+# so the FAILED response names what happened instead of arriving too late. Short budgets keep half.
 TIME_MARGIN_SECONDS = float(os.environ.get("ECR_REPOS_TIME_MARGIN", "10"))
 
 
 class _Resource(CfnResource):
-    """crhelper's resource, with ``provider.response.send`` as the sender of its responses: the one
-    argument crhelper's ``_send`` takes for that purpose. Everything else is crhelper's."""
+    """crhelper's resource, with three changes at the seams crhelper has for them:
+
+    - ``provider.response.send`` sends the responses (the argument crhelper's ``_send`` takes);
+    - one answer per request: whichever of the handler and the timer answers first, the other's
+      answer is dropped (CloudFormation keeps the last PUT to the URL, which may come too late);
+    - the timer fires at the budget's ``timer_at`` (crhelper's: 0.5 s before the Lambda's end, which
+      may be long after CloudFormation's ServiceTimeout) and says why, with the chosen physical id.
+    """
+
+    budget: deadline.Budget | None = None
+    _answer_lock = threading.Lock()  # one helper per process, one request at a time
+    _answered = False
+
+    def __call__(self, event: Any, context: Any) -> None:
+        self._started = time.monotonic()
+        with self._answer_lock:
+            self._answered = False
+        self.budget = None
+        try:
+            super().__call__(event, context)
+        finally:
+            # The timer may be sending its answer right now: let it finish before the runtime freezes.
+            timer = getattr(self, "_timer", None)
+            if isinstance(timer, threading.Thread) and timer.is_alive() and timer is not threading.current_thread():
+                timer.join()
 
     def _send(self, status: Any = None, reason: str = "", send_response: Any = response.send) -> None:
+        with self._answer_lock:
+            if self._answered:
+                logger.warning("answer already sent for request %s; dropping %s", self.RequestId, status or self.Status)
+                return
+            self._answered = True
         super()._send(status, reason, send_response)
+
+    def _set_timeout(self) -> None:
+        now = time.monotonic()
+        self.budget = deadline.budget(self._started, now, self._context.get_remaining_time_in_millis(),
+                                      self._event.get("ResourceProperties"), TIME_MARGIN_SECONDS)
+        self._timer = threading.Timer(max(0.0, self.budget.timer_at - now), self._timeout)
+        self._timer.start()
+
+    def _timeout(self) -> None:
+        limit = self.budget.service_timeout if self.budget is not None else None
+        reason = str(OutOfTime(service_timeout=limit, in_flight=True))
+        logger.error("no answer by the deadline; sending FAILED: %s", reason)
+        self._send("FAILED", reason)
 
 
 def _new_helper() -> CfnResource:
@@ -93,11 +137,10 @@ class Request:
 
 
 def _executor(request: Request, context: Any) -> Executor:
-    deadline = None
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(remaining):
-        deadline = time.monotonic() + remaining() / 1000.0 - TIME_MARGIN_SECONDS
-    return Executor(region=request.region, deadline=deadline)
+    budget = helper.budget
+    if budget is None:
+        return Executor(region=request.region)
+    return Executor(region=request.region, deadline=budget.stop_at, service_timeout=budget.service_timeout)
 
 
 def create_or_update(event: dict[str, Any], context: Any) -> str:

@@ -38,9 +38,63 @@ def load_schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def _validator() -> Any:
     # Imported here: jsonschema is the largest import of the package and only validation needs it.
-    from jsonschema import Draft7Validator
+    from jsonschema import Draft7Validator, ValidationError, validators
 
-    return Draft7Validator(load_schema())
+    def pattern(validator: Any, text: str, instance: Any, schema: dict[str, Any]) -> Any:
+        if validator.is_type(instance, "string") and not compile_pattern(text).search(instance):
+            yield ValidationError(f"{instance!r} does not match {text!r}")
+
+    return validators.extend(Draft7Validator, {"pattern": pattern})(load_schema())
+
+
+# --- patterns --------------------------------------------------------------------------------
+# JSON Schema's ``pattern`` is an ECMA-262 regular expression, searched in the value. Python's
+# ``re`` reads the same text differently in ways that matter for validation: its ``$`` also matches
+# before a trailing newline ("bad\n" passes ``^[a-z]+$``), its ``.`` matches "\r", and its ``\d`` and
+# ``\w`` match any Unicode digit or letter. Every consumer of the schema (the fast path below, the
+# jsonschema validator above, the cfn-lint rule E9101) compiles a pattern here, so a ``$`` in the
+# schema ends the value, whoever wrote the pattern.
+
+
+def python_regex(text: str) -> str:
+    r"""The ECMA-262 ``text`` as Python regex text of the same meaning (compile it with re.ASCII).
+
+    Outside character classes an unescaped ``$`` becomes ``\Z`` (the very end) and ``.`` excludes
+    every ECMA line terminator. re.ASCII keeps ``\d``, ``\w`` and ``\b`` to ASCII, as in ECMA-262
+    (``\s`` then misses the non-ASCII spaces ECMA's includes; no pattern of the schema uses it).
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+        elif char == "[":
+            in_class = True
+            out.append(char)
+            if text[i + 1:i + 2] == "^":
+                out.append("^")
+                i += 1
+        elif char == "$":
+            out.append(r"\Z")
+        elif char == ".":
+            out.append(r"[^\n\r\u2028\u2029]")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def compile_pattern(text: str) -> re.Pattern[str]:
+    """A schema ``pattern``, compiled with ECMA-262's meaning: search it (as JSON Schema does)."""
+    return re.compile(python_regex(text), re.ASCII)
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +200,15 @@ _RULE_COUNTS = {
 
 _NAME_FIX = (
     "is not a valid ECR repository name; use lowercase letters and digits, "
-    "separated by single '.', '_', '-' or '/'"
+    "separated by '.', '_', '__', '-' (one or more) or '/'"
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_char(value: Any) -> str | None:
+    """The first control character of a value that fails its pattern (the likely cause), if any."""
+    found = _CONTROL.search(value) if isinstance(value, str) else None
+    return found.group() if found else None
 
 
 def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]:
@@ -173,10 +234,13 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         if "Tags" in location or (location and location[-1] == "Tags"):
             if keyword == "not":
                 return [Problem(where, "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag")]
+            if keyword == "pattern":
+                return [Problem(where, f"holds the control character {_control_char(key)!r}; remove it")]
             return [Problem(where, f"tag keys must be 1-128 characters (got {len(key)})")]
         if keyword in ("minLength", "maxLength"):
             return [Problem(where, f"repository names must be 2-256 characters (got {len(key)})")]
-        return [Problem(where, _NAME_FIX)]
+        char = _control_char(key)
+        return [Problem(where, f"holds the control character {char!r}; remove it" if char else _NAME_FIX)]
     if keyword == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         problems = []
@@ -221,6 +285,9 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         field = next((str(p) for p in reversed(location) if isinstance(p, str)), "")
         if any(part in ("AdditionalPushAccountIds", "AdditionalPullAccountIds") for part in location):
             field = "AccountId"
+        char = _control_char(value)
+        if char:
+            return [Problem(location, f"holds the control character {char!r}, got {value!r}; remove it")]
         words = _PATTERN_WORDS.get(field, f"must match {error.validator_value}")
         return [Problem(location, f"{words}, got {value!r}")]
     if keyword == "minLength":
@@ -298,7 +365,7 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
     if isinstance(value, str):
         if len(value) < node.get("minLength", 0) or len(value) > node.get("maxLength", len(value)):
             return False
-        if "pattern" in node and not _pattern(node["pattern"]).search(value):
+        if "pattern" in node and not compile_pattern(node["pattern"]).search(value):
             return False
     if isinstance(value, int) and not isinstance(value, bool):
         if value < node.get("minimum", value) or value > node.get("maximum", value):
@@ -340,11 +407,6 @@ def _same(value: Any, want: Any) -> bool:
     if isinstance(want, (int, float)) and isinstance(value, (int, float)):
         return value == want
     raise _Unsure("const/enum of a non-scalar")
-
-
-@lru_cache(maxsize=64)
-def _pattern(text: str) -> re.Pattern[str]:
-    return re.compile(text)
 
 
 def surely_valid(properties: Any) -> bool:

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 
 # Import the module, not the class: cfn-lint instantiates every rule class it
 # finds in a plugin module's namespace, and CfnLintJsonSchema itself is one.
+import cfnlint.jsonschema as _jsonschema
 import cfnlint.rules.jsonschema as _jsonschema_rules
 
 SCHEMA_ENV = "ECR_REPOS_SCHEMA"
@@ -114,6 +115,11 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
         self._schema = load_schema()
         self._use_schema_arg = False
 
+    def extend_validator(self, validator, schema, context, validators=None):
+        # cfn-lint searches a pattern with Python's re, whose "$" also matches before a trailing
+        # newline; provider/schema.py compiles the schema's patterns with their ECMA-262 meaning.
+        return super().extend_validator(validator, schema, context, {**(validators or {}), "pattern": _pattern})
+
     def _iter_errors(self, validator, instance):
         seen: set[tuple[str, tuple[Any, ...]]] = set()
         for err in super()._iter_errors(validator, instance):
@@ -125,6 +131,16 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
             seen.update((m, path) for m in fresh)
             for message in fresh:
                 yield _with_message(err, message)
+
+
+def _pattern(validator: Any, text: Any, instance: Any, schema: dict[str, Any]) -> Any:
+    """cfn-lint's ``pattern`` keyword (scalars other than strings are matched as their JSON text),
+    with the pattern compiled by ``provider/schema.py``."""
+    if not isinstance(instance, (str, int, float, bool)) or not isinstance(text, str):
+        return
+    value = instance if isinstance(instance, str) else json.dumps(instance)
+    if not _schema.compile_pattern(text).search(value):
+        yield _jsonschema.ValidationError(f"{value!r} does not match {text!r}")
 
 
 def _with_message(err: Any, message: str) -> Any:

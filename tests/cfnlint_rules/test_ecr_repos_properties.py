@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "provider" / "cfnlint_rules"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
-NAME_FIX = "is not a valid ECR repository name; use lowercase letters and digits, separated by single '.', '_', '-' or '/'"
+NAME_FIX = (
+    "is not a valid ECR repository name; use lowercase letters and digits, "
+    "separated by '.', '_', '__', '-' (one or more) or '/'"
+)
 RESERVED_TAG = "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag"
 API = "EcrRepositories.app/api"
 RULES_0 = f"{API}.ExpirationRules"
@@ -26,6 +29,8 @@ EXPECTED = {
     "good/strings_as_cloudformation_sends_them.yaml": [],
     "good/intrinsic_functions.yaml": [],
     "good/other_custom_types_ignored.yaml": [],
+    # ECR's rule (botocore's RepositoryName): double underscores and runs of hyphens are valid
+    "good/names_ecr_accepts.yaml": [],
     "bad/unknown_keys.yaml": [
         ("E9101", 7, "Repositories: unknown key; did you mean 'EcrRepositories'?"),
         ("E9101", 10, f"{API}.Immutable: unknown key; did you mean 'IsImmutable'?"),
@@ -52,6 +57,22 @@ EXPECTED = {
         ("E9101", 10, "EcrRepositories.a: repository names must be 2-256 characters (got 1)"),
         ("E9101", 11, f"EcrRepositories.-app: {NAME_FIX}"),
         ("E9101", 12, f"EcrRepositories.app/api-: {NAME_FIX}"),
+        ("E9101", 13, f"EcrRepositories.a___b: {NAME_FIX}"),
+        ("E9101", 14, f"EcrRepositories.a..b: {NAME_FIX}"),
+        ("E9101", 15, f"EcrRepositories.app/: {NAME_FIX}"),
+        ("E9101", 16, f"EcrRepositories./app: {NAME_FIX}"),
+        ("E9101", 17, f"EcrRepositories.a-_b: {NAME_FIX}"),
+    ],
+    # every pattern matches the whole value: Python's "$" would accept a trailing newline
+    "bad/control_characters.yaml": [
+        ("E9101", 8, "EcrRepositories.'bad\\n': holds the control character '\\n'; remove it"),
+        ("E9101", 9, "EcrRepositories.'app/web\\t': holds the control character '\\t'; remove it"),
+        ("E9101", 11, f"{API}.AdditionalPullAccountIds[0]: holds the control character '\\n', "
+                      "got '111111111111\\n'; remove it"),
+        ("E9101", 12, f"{API}.AdditionalPushAccountIds[0]: holds the control character '\\r', "
+                      "got '22222222222\\r2'; remove it"),
+        ("E9101", 14, f"{RULES_0}[0].TagPattern: holds the control character '\\n', got 'dev-*\\n'; remove it"),
+        ("E9101", 15, f"{RULES_0}[1].TagPattern: holds the control character '\\x07', got 'v\\x071'; remove it"),
     ],
     "bad/rule_values.yaml": [
         ("E9101", 11, f"{RULES_0}[0].Days: must be at least 1, got 0"),

@@ -15,7 +15,8 @@ def at_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml", "templates/example.yaml"])
+@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml", "templates/example.yaml",
+                                      f"{F}/names_ecr_accepts.yaml"])
 def test_good_templates_pass(template):
     assert run("validate", template) == (0, f"{template}: OK (Repos)\n", "")
 
@@ -26,7 +27,7 @@ def test_bad_yaml_lists_every_problem_with_its_line():
     assert (code, err) == (1, "")
     assert out.splitlines() == [
         f"{F}/bad.yaml:7: {p}.App/Api: is not a valid ECR repository name; use lowercase letters and digits, "
-        "separated by single '.', '_', '-' or '/'",
+        "separated by '.', '_', '__', '-' (one or more) or '/'",
         f"{F}/bad.yaml:9: {p}.app/api.IsImmutable: must be true or false, got 'maybe'",
         f"{F}/bad.yaml:12: {p}.app/api.ExpirationRules[0].Days: must be at least 1, got 0",
         f"{F}/bad.yaml:13: {p}.app/api.AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got '12345'",
@@ -93,3 +94,18 @@ def test_duplicate_keys_are_reported(tmp_path):
                     "      EcrRepositories: {app/a: {}}\n      EcrRepositories: {app/b: {}}\n")
     assert run("validate", str(path)) == (1, f"{path}:7: template: duplicate key 'EcrRepositories'; "
                                              "the last one wins\n", "")
+
+
+def test_control_characters_fail_validate_with_their_lines():
+    # every schema pattern matches the whole value: a trailing newline is not "the end"
+    code, out, err = run("validate", f"{F}/control_characters.yaml")
+    p = "Resources.Repos.Properties.EcrRepositories"
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{F}/control_characters.yaml:8: {p}.'bad\\n': holds the control character '\\n'; remove it",
+        f"{F}/control_characters.yaml:11: {p}.app/api.AdditionalPullAccountIds[0]: holds the control character "
+        "'\\n', got '111111111111\\n'; remove it",
+        f"{F}/control_characters.yaml:13: {p}.app/api.ExpirationRules[0].TagPattern: holds the control character "
+        "'\\t', got 'v*\\t'; remove it",
+    ]
+

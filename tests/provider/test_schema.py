@@ -185,7 +185,8 @@ def _valid_document():
         "IsImmutable": st.booleans(), "ExpireAllImages": st.booleans(), "ScanOnPush": st.booleans(),
         "ExpirationRules": st.lists(rule, max_size=3),
         "AdditionalPullAccountIds": st.lists(st.sampled_from(["111111111111", "222222222222"]), unique=True),
-        "Tags": st.dictionaries(st.sampled_from(["team", "svc"]), st.text(max_size=5), max_size=2),
+        "Tags": st.dictionaries(st.sampled_from(["team", "svc"]),
+                                st.text(st.characters(blacklist_categories=("Cc",)), max_size=5), max_size=2),
         "EmptyOnDelete": st.booleans()})
     names = st.sampled_from(["app/api", "ab", "team/x-y.z_w", "x" * 256])
     return st.fixed_dictionaries(

@@ -22,7 +22,8 @@ from tests.support.registry import push_image, recorded_calls, snapshot
 
 # --- valid documents ---------------------------------------------------------------------------------
 
-_part = st.from_regex(r"[a-z0-9]{1,6}(?:[._-][a-z0-9]{1,4})?", fullmatch=True)
+# ECR's name components (botocore's RepositoryName): '.', '_', '__' or a run of '-' between runs
+_part = st.from_regex(r"[a-z0-9]{1,6}(?:(?:\.|_|__|-{1,3})[a-z0-9]{1,4})?", fullmatch=True)
 names = st.lists(_part, min_size=1, max_size=3).map("/".join).filter(lambda n: 2 <= len(n) <= 256)
 accounts = st.from_regex(r"[0-9]{12}", fullmatch=True)
 booleans = st.booleans()
@@ -53,8 +54,9 @@ valid_documents = st.builds(
 
 BAD_BOOLEANS = ["yes", "no", "1", "TRUE ", "", "null"]
 BAD_DAYS = ["7.5", "-1", "0", "seven", "", "1e3"]
-BAD_NAMES = ["UPPER/case", "a", "-lead", "trail-", "a//b", "a__b", "x" * 257, "ecr-repos:x", "a b"]
-BAD_ACCOUNTS = ["12345", "1234567890123", "abcdefghijkl", ""]
+BAD_NAMES = ["UPPER/case", "a", "-lead", "trail-", "a//b", "a___b", "a..b", "a-_b", "x" * 257, "ecr-repos:x",
+             "a b", "bad\n", "app/api\r\n"]
+BAD_ACCOUNTS = ["12345", "1234567890123", "abcdefghijkl", "", "111111111111\n"]
 
 
 def _first(doc: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ Each section below is one rule; add a rule as a section of its own and register 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _INSTALLED = False
 
 
@@ -23,7 +25,32 @@ def install() -> None:
         return
     _INSTALLED = True
     # Sections register themselves here, in the order they appear below.
+    _install_repository_name_rule()
     _install_lifecycle_grammar()
+
+
+# --- repository names ------------------------------------------------------------------------------
+# Source: botocore's ECR service model, shape ``RepositoryName`` (min 2, max 256, pattern
+# ``[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*``), read from the installed
+# botocore, never copied. moto 5.2's ``ECR_REPOSITORY_NAME_PATTERN`` is ECR's older rule (single
+# ``.``, ``_`` or ``-`` between components), so CreateRepository refused ``team/base__image`` and
+# ``a--b``, which ECR accepts. moto matches the constant with ``re.fullmatch`` at each call, so
+# replacing the module constant is enough; botocore itself checks only the length.
+
+
+@lru_cache(maxsize=1)
+def repository_name_pattern() -> str:
+    """botocore's ``RepositoryName`` pattern, as ECR's service model states it."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("ecr").shape_for("RepositoryName")
+    return str(shape.metadata["pattern"])
+
+
+def _install_repository_name_rule() -> None:
+    import moto.ecr.models as models
+
+    models.ECR_REPOSITORY_NAME_PATTERN = repository_name_pattern()
 
 
 # --- Lifecycle policy grammar (ECR since November 2025) ---------------------------------------------
