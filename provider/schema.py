@@ -116,6 +116,21 @@ _TYPE_WORDS = {
 _PATTERN_WORDS = {
     "AccountId": "must be a 12-digit AWS account id",
     "TagPattern": "may hold at most 4 '*' wildcards",
+    "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
+    "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
+    "OrganizationalUnitPath": "must be an OU path ending in '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+}
+# List properties whose items share one definition (and so one message).
+_ITEM_KINDS = {
+    "AdditionalPushAccountIds": "AccountId",
+    "AdditionalPullAccountIds": "AccountId",
+    "LambdaPullAccountIds": "AccountId",
+    "PullPrincipalArns": "PrincipalArn",
+    "PushPrincipalArns": "PrincipalArn",
+    "PullOrganizationIds": "OrganizationId",
+    "PushOrganizationIds": "OrganizationId",
+    "PullOrganizationalUnitPaths": "OrganizationalUnitPath",
+    "PushOrganizationalUnitPaths": "OrganizationalUnitPath",
 }
 
 _NAME_FIX = (
@@ -177,8 +192,9 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         return [Problem(location, f"must be at most {error.validator_value}, got {value!r}")]
     if keyword == "pattern":
         field = next((str(p) for p in reversed(location) if isinstance(p, str)), "")
-        if any(part in ("AdditionalPushAccountIds", "AdditionalPullAccountIds") for part in location):
-            field = "AccountId"
+        kind = next((_ITEM_KINDS[part] for part in location if isinstance(part, str) and part in _ITEM_KINDS), None)
+        if kind:
+            field = kind
         words = _PATTERN_WORDS.get(field, f"must match {error.validator_value}")
         return [Problem(location, f"{words}, got {value!r}")]
     if keyword == "minLength":

@@ -2,7 +2,8 @@
 
 The schema checks what it can express; this module adds what it cannot: the rule count per
 repository (built-in rules included), a raw LifecyclePolicyText that AWS itself would accept,
-and the tag count after merging resource and repository tags.
+the tag count after merging resource and repository tags, principal ARNs of the stack's own
+partition, and the size of the repository policy the grants make.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class RepoSpec:
     immutable: bool = True
     scan_on_push: bool = True
     lifecycle_policy: str = ""  # the text written to ECR
-    repository_policy: str | None = None  # None: no repository policy at all
+    # The provider's own statements, as a policy text (None: it grants nobody access). What ECR
+    # holds is these merged with the statements others wrote (access.merge).
+    repository_policy: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     empty_on_delete: bool = False
 
@@ -48,9 +51,13 @@ class ResourceSpec:
         return sorted(self.repos)
 
 
-def parse(properties: Any, partition: str = "aws", *, allow_intrinsics: bool = False) -> ResourceSpec:
-    """Validate ``properties`` and build the spec; raise InvalidProperties listing every problem."""
-    spec, problems = check(properties, partition, allow_intrinsics=allow_intrinsics)
+def parse(properties: Any, partition: str = "aws", *, region: str = "*",
+          allow_intrinsics: bool = False) -> ResourceSpec:
+    """Validate ``properties`` and build the spec; raise InvalidProperties listing every problem.
+
+    ``region`` is the repositories' region (the Lambda grants name functions of that region only);
+    ``*`` stands for it where it is not known and no policy is written (``ecr-repos validate``)."""
+    spec, problems = check(properties, partition, region=region, allow_intrinsics=allow_intrinsics)
     if problems:
         raise InvalidProperties(problems)
     assert spec is not None
@@ -58,7 +65,7 @@ def parse(properties: Any, partition: str = "aws", *, allow_intrinsics: bool = F
 
 
 def check(
-    properties: Any, partition: str = "aws", *, allow_intrinsics: bool = False
+    properties: Any, partition: str = "aws", *, region: str = "*", allow_intrinsics: bool = False
 ) -> tuple[ResourceSpec | None, list[Problem]]:
     """The spec (when there are no problems) and the list of problems."""
     data = coerce(properties)
@@ -103,11 +110,16 @@ def check(
             problems.append(
                 Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's Tags; at most {MAX_USER_TAGS}")
             )
-        policy_doc = access.build_policy(
-            partition,
-            pull=_strings(settings.get("AdditionalPullAccountIds")),
-            push=_strings(settings.get("AdditionalPushAccountIds")),
-        )
+        problems.extend(_partition_problems(where, settings, partition))
+        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
+        if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
+            problems.append(
+                Problem(
+                    where,
+                    f"grants make a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
+                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs",
+                )
+            )
         repos[name] = RepoSpec(
             name=name,
             immutable=settings.get("IsImmutable", True) is not False,
@@ -131,6 +143,40 @@ def check(
 
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+_GRANT_FIELDS = {
+    "pull_accounts": "AdditionalPullAccountIds",
+    "push_accounts": "AdditionalPushAccountIds",
+    "pull_principals": "PullPrincipalArns",
+    "push_principals": "PushPrincipalArns",
+    "pull_orgs": "PullOrganizationIds",
+    "push_orgs": "PushOrganizationIds",
+    "pull_org_paths": "PullOrganizationalUnitPaths",
+    "push_org_paths": "PushOrganizationalUnitPaths",
+    "lambda_accounts": "LambdaPullAccountIds",
+}
+
+
+def _grants(settings: dict[str, Any]) -> access.Grants:
+    return access.Grants(**{attr: tuple(_strings(settings.get(key))) for attr, key in _GRANT_FIELDS.items()})
+
+
+def _partition_problems(where: tuple[str | int, ...], settings: dict[str, Any], partition: str) -> list[Problem]:
+    """Principal ARNs must be of the stack's partition: the schema accepts every partition's form,
+    only the stack knows its own (ECR would refuse the policy, or the grant would name nobody)."""
+    out = []
+    for key in ("PullPrincipalArns", "PushPrincipalArns"):
+        values = settings.get(key)
+        for index, arn in enumerate(values if isinstance(values, list) else []):
+            if not isinstance(arn, str):
+                continue
+            found = access.partition_of_arn(arn)
+            if found is not None and found != partition:
+                fixed = f"arn:{partition}:" + arn.split(":", 2)[2]
+                out.append(Problem(where + (key, index),
+                                   f"is in partition {found!r}, the stack in {partition!r}; use {fixed}"))
+    return out
 
 
 def declared_names(properties: Any) -> list[str]:
