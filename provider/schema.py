@@ -118,7 +118,10 @@ _PATTERN_WORDS = {
     "TagPattern": "may hold at most 4 '*' wildcards",
     "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
     "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
-    "OrganizationalUnitPath": "must be an OU path ending in '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+    "OrganizationalUnitPath": (
+        "must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
+        "(a whole organization: use OrganizationIds)"
+    ),
 }
 # List properties whose items share one definition (and so one message).
 _ITEM_KINDS = {

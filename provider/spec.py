@@ -70,6 +70,13 @@ def check(
     """The spec (when there are no problems) and the list of problems."""
     data = coerce(properties)
     problems = schema_problems(data, allow_intrinsics=allow_intrinsics)
+    declared = data.get("EcrRepositories") if isinstance(data, dict) else None
+    if isinstance(declared, dict):
+        # Reported with the schema's problems: it reads nothing the schema must have checked first.
+        partition_problems = [p for name, settings in declared.items() if isinstance(settings, dict)
+                              for p in _partition_problems(("EcrRepositories", name), settings, partition)]
+        if partition_problems:
+            problems = sorted(problems + partition_problems, key=_path_order)
     if problems:
         return None, problems
     repos: dict[str, RepoSpec] = {}
@@ -110,7 +117,6 @@ def check(
             problems.append(
                 Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's Tags; at most {MAX_USER_TAGS}")
             )
-        problems.extend(_partition_problems(where, settings, partition))
         policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
         if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
             problems.append(
@@ -139,6 +145,10 @@ def check(
         ),
         [],
     )
+
+
+def _path_order(problem: Problem) -> list[tuple[int, int, str]]:
+    return [(0, x, "") if isinstance(x, int) else (1, 0, x) for x in problem.location]
 
 
 def _strings(value: Any) -> list[str]:
