@@ -90,6 +90,8 @@ def _like(value: str, pattern: str) -> bool:
 
 def _conditions_hold(condition: dict[str, Any], caller: Caller) -> bool:
     for operator, tests in condition.items():
+        if operator not in ("StringEquals", "StringLike", "ForAnyValue:StringLike"):
+            raise ValueError(f"unsupported condition operator {operator!r}")
         for key, wanted in tests.items():
             have = _context_values(caller, key)
             wanted = [str(w) for w in _list(wanted)]
@@ -101,11 +103,8 @@ def _conditions_hold(condition: dict[str, Any], caller: Caller) -> bool:
             elif operator == "StringLike":
                 if len(have) != 1 or not any(_like(have[0], w) for w in wanted):
                     return False
-            elif operator == "ForAnyValue:StringLike":
-                if not any(_like(h, w) for h in have for w in wanted):
-                    return False
-            else:
-                raise ValueError(f"unsupported condition operator {operator!r}")
+            elif not any(_like(h, w) for h in have for w in wanted):  # ForAnyValue:StringLike
+                return False
     return True
 
 
