@@ -386,6 +386,7 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
         out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                     states.get(change.repo)))
     out.extend(_conflicts(result.conflicts))
+    _mark_oversized(out, result.oversized)
 
     removed = sorted(n for n in others if _owned(read[n].tags, owner, match) == ownership.OURS)
     images = executor.holds_images(removed) if removed else {}
@@ -423,6 +424,7 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
             out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                         states.get(change.repo)))
     out.extend(_conflicts(plan.conflicts))
+    _mark_oversized(out, plan.oversized)
     # Dropped names: during the Update those only a failed attempt held; after it, the Delete of
     # the old physical id, which CloudFormation sends with the old properties when the id changes.
     during = [c for c in plan.changes if c.repo not in desired.repos]
@@ -458,6 +460,17 @@ def _conflicts(conflicts: tuple[Any, ...]) -> list[RepoPlan]:
             "exists and no stack owns it; set AdoptExisting: true to take it over"
         out.append(RepoPlan(conflict.repo, CONFLICT, note=note))
     return out
+
+
+def _mark_oversized(out: list[RepoPlan], oversized: tuple[Any, ...]) -> None:
+    """A repository whose merged policy would pass ECR's limit fails the Update before any change,
+    as a conflict does."""
+    for big in oversized:
+        for repo in out:
+            if repo.name == big.repo:
+                repo.kind = CONFLICT
+                repo.note = (f"its repository policy would be {big.length} characters, {big.foreign_length} of "
+                             f"them statements others wrote; ECR allows {access.MAX_POLICY_CHARS}")
 
 
 _RELEASED = "adopted: the provider's tags are removed, the repository and its images stay"

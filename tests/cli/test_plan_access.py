@@ -62,3 +62,17 @@ def test_plan_shows_foreign_statements_as_kept(endpoint, ecr):
         "    repository policy:",
         f"        {KEPT}",
     ]
+
+
+def test_plan_reports_a_policy_that_would_not_fit_as_a_conflict(endpoint, ecr):
+    shop = Resource(stack_name="shop", logical_id="Repos")
+    assert shop.create({"EcrRepositories": {"app/api": {}, "app/web": {}}}).ok
+    big = {"Sid": "Others", "Effect": "Allow", "Action": "ecr:BatchGetImage",
+           "Principal": {"AWS": [f"arn:aws:iam::{100000000000 + i}:role/r" for i in range(275)]}}
+    _add(ecr, "app/api", big)
+
+    code, out, err = run("plan", TEMPLATE, "--stack-name", "shop", "--region", "us-east-1", "--endpoint-url", endpoint)
+    assert err == ""
+    assert "x app/api  (in conflict: its repository policy would be " in out
+    assert "of them statements others wrote; ECR allows 10240)" in out
+    assert "An Update with these properties would fail before any change" in out
