@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from unittest import mock
 
+from tests.support.cfn import LambdaContext
 from tests.support.policy_eval import Caller, allowed
 from tests.support.registry import Fault, faults, no_backoff, snapshot
 from tests.support.stack import Stack
@@ -34,21 +35,29 @@ def test_principal_not_found_for_a_while_is_retried_until_ecr_sees_it(ecr):
     assert allowed(snapshot(ecr)["app/api"]["policy"], Caller(arn=NEW_ROLE), "ecr:BatchGetImage")
 
 
-def test_the_retries_back_off_and_stop_at_the_deadline(ecr):
-    """Without the sleeping patched: pauses grow, and none starts past the executor's deadline."""
+def test_the_retries_back_off(ecr):
     from provider import executor
 
-    pauses: list[float] = []
-    with mock.patch.object(executor.time, "sleep", side_effect=pauses.append), \
+    attempts: list[int] = []
+    with mock.patch("provider.executor._pause", side_effect=attempts.append), \
             faults(Fault("set_repository_policy", error=NOT_FOUND, first=10**6)):
         outcome = Stack("slow", "Repos").create({"Repos": _props()})
     assert outcome.responses["Repos"].status == "FAILED"
-    assert len(pauses) == executor.PRINCIPAL_ROUNDS
-    ceilings = [executor._pause_ceiling(n) for n in range(1, executor.PRINCIPAL_ROUNDS + 1)]
-    assert all(c / 2 <= p <= c for p, c in zip(pauses, ceilings))
+    assert attempts == list(range(1, executor.PRINCIPAL_ROUNDS + 1))
+    assert [executor._pause_ceiling(n) for n in attempts] == [2, 4, 8, 16, 20, 20, 20, 20]
 
-    deadline = executor.Executor(client=object(), deadline=executor.time.monotonic() + 5)
-    assert deadline._may_wait(1) and not deadline._may_wait(3)  # a 2 s pause fits in 5 s, an 8 s one does not
+
+def test_the_retries_stop_at_the_deadline_with_the_same_reason(ecr, monkeypatch):
+    """Real pauses, the executor's deadline 3 s away: a 1-2 s pause may start, a 2-4 s one never does
+    (so at most two calls); the answer is the provider's, not crhelper's time-out."""
+    monkeypatch.setattr("provider.handler.TIME_MARGIN_SECONDS", 10.0)
+    stack = Stack("late", "Repos")
+    with faults(Fault("set_repository_policy", error=NOT_FOUND, first=10**6)) as (fault,):
+        outcome = stack.create({"Repos": _props()}, context=LambdaContext(seconds=13.0))
+    response = outcome.responses["Repos"]
+    assert response.status == "FAILED" and NEW_ROLE in response.reason and "'app/api'" in response.reason
+    assert fault.calls in (1, 2)  # 1 only if the machine took over a second to reach the first call
+    assert outcome.status == "ROLLBACK_COMPLETE" and snapshot(ecr) == {}
 
 
 def test_principal_that_never_appears_fails_naming_repository_and_principal_and_the_delete_cleans_up(ecr):
