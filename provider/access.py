@@ -81,9 +81,11 @@ def build_statements(partition: str, region: str, grants: Grants) -> list[dict[s
             statement["Condition"] = condition
         out.append(statement)
 
-    pullers = [principal(partition, a) for a in _union(grants.pull_accounts, grants.push_accounts)]
-    pullers += _union(grants.pull_principals, grants.push_principals)
-    pushers = [principal(partition, a) for a in _union(grants.push_accounts)] + _union(grants.push_principals)
+    # Account roots first, then principal ARNs; an account root given both ways is named once.
+    pullers = list(dict.fromkeys([principal(partition, a) for a in _union(grants.pull_accounts, grants.push_accounts)]
+                                 + _union(grants.pull_principals, grants.push_principals)))
+    pushers = list(dict.fromkeys([principal(partition, a) for a in _union(grants.push_accounts)]
+                                 + _union(grants.push_principals)))
     if pullers:
         add("EcrReposPull", {"AWS": pullers}, PULL_ACTIONS)
     if pushers:

@@ -121,3 +121,10 @@ def test_the_tests_evaluator_catches_what_it_is_there_to_catch():
         allowed({"Statement": [NO_SID]}, role("1"), "ecr:BatchGetImage")  # Bool: not known, so never ignored
     with pytest.raises(ValueError):
         allowed({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "x"}, "Action": "ecr:*"}]}, role("1"), "x")
+
+
+def test_an_account_root_given_as_id_and_as_arn_is_named_once():
+    statements = json.loads(_ours(pull_accounts=("111111111111",), push_principals=("arn:aws:iam::111111111111:root",)))
+    pull, push = statements["Statement"]
+    assert pull["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
+    assert push["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
