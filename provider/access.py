@@ -122,6 +122,11 @@ def dump(policy: dict[str, Any]) -> str:
     return json.dumps(policy, separators=(",", ":"))
 
 
+def chars(statements: list[dict[str, Any]]) -> int:
+    """Characters that ``statements`` take in a policy text as the provider writes it."""
+    return len(json.dumps(statements, separators=(",", ":"))) - 2 if statements else 0
+
+
 # --- ownership of statements -------------------------------------------------------------------
 
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from . import ownership, outputs, response, spec
-from . import access
+from . import access, ownership, outputs, response, spec
 from .errors import EcrReposError, OwnershipConflict, RepositoryPolicyTooLarge, shorten
 from .executor import Executor
 from .ownership import Owner

@@ -247,7 +247,7 @@ def _oversized(change: RepoChange) -> PolicyTooLarge | None:
     for action in change.actions:
         if isinstance(action, SetRepositoryPolicy) and len(action.text) > access.MAX_POLICY_CHARS:
             _, foreign = access.split(action.text)
-            return PolicyTooLarge(change.repo, len(action.text), len(access.dump({"Statement": foreign})))
+            return PolicyTooLarge(change.repo, len(action.text), access.chars(foreign))
     return None
 
 
