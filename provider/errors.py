@@ -185,3 +185,40 @@ class OutOfTime(EcrReposError):
             f"Stopped before {limit} after {self.done} of {self.total} changes; "
             f"what was done is safe to roll back. {fix}"
         )
+
+
+class RepositoryPolicyTooLarge(EcrReposError):
+    """The declared grants and the statements others wrote would not fit in one repository policy."""
+
+    def __init__(self, repository: str, length: int, foreign_length: int, limit: int):
+        super().__init__(repository, length, foreign_length, limit)
+        self.repository = repository
+        self.length = length
+        self.foreign_length = foreign_length
+        self.limit = limit
+
+    def message(self) -> str:
+        return (
+            f"Repository {self.repository!r}: its policy would be {self.length} characters, {self.foreign_length} "
+            f"of them statements others wrote; ECR allows {self.limit}. Nothing was changed. Grant by organization "
+            "or OU instead of many accounts or ARNs, or remove foreign statements."
+        )
+
+
+class PrincipalNotFound(EcrReposError):
+    """ECR kept refusing a repository policy because it does not know a principal it names."""
+
+    def __init__(self, repository: str, principals: list[str], waited: float):
+        super().__init__(repository, principals, waited)
+        self.repository = repository
+        self.principals = principals
+        self.waited = waited
+
+    def message(self) -> str:
+        names = ", ".join(self.principals[:2]) or "?"
+        if len(self.principals) > 2:
+            names += f" (+{len(self.principals) - 2} more)"
+        return (
+            f"Repository {self.repository!r}: ECR does not know principal {names} (retried {self.waited:.0f} s "
+            "for IAM to propagate). Check that it exists (a new role is fine: retry), or remove it from the grants."
+        )

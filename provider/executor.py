@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from .errors import AwsCallFailed, EcrReposError, OutOfTime, RepositoriesNotEmpty
+from . import access
+from .errors import AwsCallFailed, EcrReposError, OutOfTime, PrincipalNotFound, RepositoriesNotEmpty
 from .planner import (
     Action,
     CreateRepository,
@@ -89,6 +90,9 @@ def _mutability(immutable: bool, exclusions: tuple[str, ...]) -> dict[str, Any]:
 # it fits before the deadline.
 THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 THROTTLE_ROUNDS = 4
+# IAM propagation usually takes seconds, rarely a minute or two: the pauses (2, 4, 8, 16, then 20 s
+# at most, each randomised to 50-100%) add up to 55-110 s over these rounds, deadline permitting.
+PRINCIPAL_ROUNDS = 8
 
 
 def _pause_ceiling(attempt: int) -> float:
@@ -101,6 +105,11 @@ def _pause(attempt: int) -> None:
 
 def _code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+
+
+def _principal_not_found(exc: Exception) -> bool:
+    message = getattr(exc, "response", {}).get("Error", {}).get("Message", "") if hasattr(exc, "response") else ""
+    return _code(exc) == "InvalidParameterException" and "Principal not found" in message
 
 
 def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
@@ -259,8 +268,7 @@ class Executor:
             self._call(repo, "PutLifecyclePolicy", c.put_lifecycle_policy, repositoryName=repo,
                        lifecyclePolicyText=action.text)
         elif isinstance(action, SetRepositoryPolicy):
-            self._call(repo, "SetRepositoryPolicy", c.set_repository_policy, repositoryName=repo,
-                       policyText=action.text)
+            self._set_repository_policy(repo, action.text)
         elif isinstance(action, DeleteRepositoryPolicy):
             self._call(repo, "DeleteRepositoryPolicy", c.delete_repository_policy, repositoryName=repo)
         elif isinstance(action, TagRepository):
@@ -292,6 +300,26 @@ class Executor:
                     raise _translate(exc, repo, "DeleteRepository") from exc
         else:  # pragma: no cover - the planner makes no other action
             raise TypeError(f"unknown action {action!r}")
+
+    def _set_repository_policy(self, repo: str, text: str) -> None:
+        """SetRepositoryPolicy, waiting out IAM's propagation: a role created moments earlier (in
+        the same stack update) is refused as 'Principal not found' until ECR sees it
+        (hashicorp/terraform-provider-aws#39064). Retried with backoff while the deadline allows."""
+        attempt = 0
+        started = time.monotonic()
+        while True:
+            try:
+                self._call(repo, "SetRepositoryPolicy", self.client.set_repository_policy, repositoryName=repo,
+                           policyText=text, translate=False)
+                return
+            except Exception as exc:  # noqa: BLE001 - sorted by error code below
+                if not _principal_not_found(exc):
+                    raise _translate(exc, repo, "SetRepositoryPolicy") from exc
+                attempt += 1
+                if attempt <= PRINCIPAL_ROUNDS and self._may_wait(attempt):
+                    _pause(attempt)
+                    continue
+                raise PrincipalNotFound(repo, access.named_principals(text), time.monotonic() - started) from exc
 
     # --- plumbing ------------------------------------------------------------------------------
 

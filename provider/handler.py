@@ -19,8 +19,8 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from . import deadline, ownership, outputs, response, spec
-from .errors import EcrReposError, OutOfTime, conflict_error, shorten
+from . import access, deadline, ownership, outputs, response, spec
+from .errors import EcrReposError, OutOfTime, RepositoryPolicyTooLarge, conflict_error, shorten
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
@@ -152,19 +152,22 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     # attempt made), the current one for an Update (CloudFormation keeps it on failure).
     helper.PhysicalResourceId = request.physical_id if request.kind == "Update" else owner.physical_id(request_gen)
 
-    desired = spec.parse(request.properties, request.partition)
+    desired = spec.parse(request.properties, request.partition, region=request.region)
     old = None
     if request.kind == "Update" and request.old_properties is not None:
         if request.old_properties == request.properties:
             old = desired  # a resend (rollback) of the same properties: parsing is pure, skip the second pass
         else:
-            old, _ = spec.check(request.old_properties, request.partition)
+            old, _ = spec.check(request.old_properties, request.partition, region=request.region)
 
     executor = _executor(request, context)
     plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise conflict_error(first.repo, first.owner_stack, first.encryption)
+    if plan.oversized:
+        big = plan.oversized[0]
+        raise RepositoryPolicyTooLarge(big.repo, big.length, big.foreign_length, access.MAX_POLICY_CHARS)
     _log_plan(request, plan)
     executor.apply(plan)
     _set_data(event, request, desired.names, plan.physical_id)

@@ -149,11 +149,21 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class PolicyTooLarge:
+    """The provider's statements merged with the foreign ones would pass ECR's policy size limit."""
+
+    repo: str
+    length: int
+    foreign_length: int  # characters of the statements others wrote
+
+
+@dataclass(frozen=True)
 class Plan:
     physical_id: str
     changes: tuple[RepoChange, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     removed: tuple[str, ...] = ()  # dropped from the map: left to the Delete of the old physical id
+    oversized: tuple[PolicyTooLarge, ...] = ()  # like conflicts, they void the plan
 
     @property
     def actions(self) -> list[Action]:
@@ -213,6 +223,7 @@ def plan_apply(
         new_gen = old_gen
     changes: list[RepoChange] = []
     conflicts: list[Conflict] = []
+    oversized: list[PolicyTooLarge] = []
     keep_refs = {new_gen} | ({old_gen} if old_gen else set())
     for name in desired.names:
         want = desired.repos[name]
@@ -237,12 +248,24 @@ def plan_apply(
         if not _encryption_ok(want, state):
             conflicts.append(_encryption_conflict(want, state))
             continue
-        changes.append(_reconcile(want, state, owner, new_gen, keep_refs, old_repo, adopt=kind == ownership.UNOWNED))
+        change = _reconcile(want, state, owner, new_gen, keep_refs, old_repo, adopt=kind == ownership.UNOWNED)
+        too_large = _oversized(change)
+        if too_large:
+            oversized.append(too_large)
+        changes.append(change)
     for name in removed:
         orphan = _orphan(states.get(name), owner, keep_refs)
         if orphan:
             changes.append(orphan)
-    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(removed))
+    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(removed), tuple(oversized))
+
+
+def _oversized(change: RepoChange) -> PolicyTooLarge | None:
+    for action in change.actions:
+        if isinstance(action, SetRepositoryPolicy) and len(action.text) > access.MAX_POLICY_CHARS:
+            _, foreign = access.split(action.text)
+            return PolicyTooLarge(change.repo, len(action.text), access.chars(foreign))
+    return None
 
 
 def _encryption_ok(want: RepoSpec, state: RepoState) -> bool:
@@ -334,6 +357,20 @@ def _trusted(want: RepoSpec, state: RepoState, new_gen: str, old_gen: str | None
     return RepoChange(want.name, UPDATE if _settings(want, state) else KEEP, tuple(actions))
 
 
+def _repository_policy(want: RepoSpec, state: RepoState) -> list[Action]:
+    """The write that makes the provider's statements those declared, every foreign one kept in
+    order: the policy is deleted only when no foreign statement remains. A current policy that is
+    not readable JSON is left alone (nothing could be kept of it safely)."""
+    if not access.readable(state.repository_policy):
+        return []
+    merged = access.merge(state.repository_policy, want.repository_policy)
+    if merged is None:
+        return [DeleteRepositoryPolicy(want.name)] if state.repository_policy is not None else []
+    if access.canonical(merged) == access.canonical(state.repository_policy):
+        return []
+    return [SetRepositoryPolicy(want.name, merged)]
+
+
 def _reconcile(
     want: RepoSpec,
     state: RepoState,
@@ -350,11 +387,7 @@ def _reconcile(
     if state.policies_read:
         if lifecycle.canonical(state.lifecycle_policy) != lifecycle.canonical(want.lifecycle_policy):
             settings.append(PutLifecyclePolicy(want.name, want.lifecycle_policy))
-        if want.repository_policy is None:
-            if state.repository_policy is not None:
-                settings.append(DeleteRepositoryPolicy(want.name))
-        elif access.canonical(state.repository_policy) != access.canonical(want.repository_policy):
-            settings.append(SetRepositoryPolicy(want.name, want.repository_policy))
+        settings.extend(_repository_policy(want, state))
 
     wanted_tags = dict(want.tag_map)
     wanted_tags[ownership.ref_key(new_gen)] = "1"

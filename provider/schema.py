@@ -172,6 +172,24 @@ _PATTERN_WORDS = {
     "TagPattern": "may hold at most 4 '*' wildcards",
     "MutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
     "ImmutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
+    "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
+    "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
+    "OrganizationalUnitPath": (
+        "must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
+        "(a whole organization: use OrganizationIds)"
+    ),
+}
+# List properties whose items share one definition (and so one message).
+_ITEM_KINDS = {
+    "AdditionalPushAccountIds": "AccountId",
+    "AdditionalPullAccountIds": "AccountId",
+    "LambdaPullAccountIds": "AccountId",
+    "PullPrincipalArns": "PrincipalArn",
+    "PushPrincipalArns": "PrincipalArn",
+    "PullOrganizationIds": "OrganizationId",
+    "PushOrganizationIds": "OrganizationId",
+    "PullOrganizationalUnitPaths": "OrganizationalUnitPath",
+    "PushOrganizationalUnitPaths": "OrganizationalUnitPath",
 }
 
 _MINIMUM_WORDS = {
@@ -283,8 +301,9 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         return [Problem(location, f"must be at most {error.validator_value}, got {value!r}")]
     if keyword == "pattern":
         field = next((str(p) for p in reversed(location) if isinstance(p, str)), "")
-        if any(part in ("AdditionalPushAccountIds", "AdditionalPullAccountIds") for part in location):
-            field = "AccountId"
+        kind = next((_ITEM_KINDS[part] for part in location if isinstance(part, str) and part in _ITEM_KINDS), None)
+        if kind:
+            field = kind
         char = _control_char(value)
         if char:
             return [Problem(location, f"holds the control character {char!r}, got {value!r}; remove it")]

@@ -3,7 +3,8 @@
 The schema checks what it can express; this module adds what it cannot: RepositoryDefaults merged
 into each repository, the rule count per repository (built-in rules included), a raw
 LifecyclePolicyText that AWS itself would accept, settings that only clash once merged (tag
-exclusions against the mutability), and the tag count after merging the levels of tags.
+exclusions against the mutability), the tag count after merging the levels of tags, principal
+ARNs of the stack's own partition, and the size of the repository policy the grants make.
 
 Merging (docs/retention.md): a repository's own setting replaces the default, lists included. Three
 groups count as one setting each: the lifecycle (LifecyclePolicyText replaces the generated rules'
@@ -36,7 +37,9 @@ class RepoSpec:
     immutable: bool = True
     scan_on_push: bool = True
     lifecycle_policy: str = ""  # the text written to ECR
-    repository_policy: str | None = None  # None: no repository policy at all
+    # The provider's own statements, as a policy text (None: it grants nobody access). What ECR
+    # holds is these merged with the statements others wrote (access.merge).
+    repository_policy: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     empty_on_delete: bool = False
     tag_exclusions: tuple[str, ...] = ()  # sorted; tags with the opposite of ``immutable``
@@ -82,9 +85,13 @@ class ResourceSpec:
         return sorted(self.repos)
 
 
-def parse(properties: Any, partition: str = "aws", *, allow_intrinsics: bool = False) -> ResourceSpec:
-    """Validate ``properties`` and build the spec; raise InvalidProperties listing every problem."""
-    spec, problems = check(properties, partition, allow_intrinsics=allow_intrinsics)
+def parse(properties: Any, partition: str = "aws", *, region: str = "*",
+          allow_intrinsics: bool = False) -> ResourceSpec:
+    """Validate ``properties`` and build the spec; raise InvalidProperties listing every problem.
+
+    ``region`` is the repositories' region (the Lambda grants name functions of that region only);
+    ``*`` stands for it where it is not known and no policy is written (``ecr-repos validate``)."""
+    spec, problems = check(properties, partition, region=region, allow_intrinsics=allow_intrinsics)
     if problems:
         raise InvalidProperties(problems)
     assert spec is not None
@@ -92,11 +99,18 @@ def parse(properties: Any, partition: str = "aws", *, allow_intrinsics: bool = F
 
 
 def check(
-    properties: Any, partition: str = "aws", *, allow_intrinsics: bool = False
+    properties: Any, partition: str = "aws", *, region: str = "*", allow_intrinsics: bool = False
 ) -> tuple[ResourceSpec | None, list[Problem]]:
     """The spec (when there are no problems) and the list of problems."""
     data = coerce(properties)
     problems = schema_problems(data, allow_intrinsics=allow_intrinsics)
+    declared = data.get("EcrRepositories") if isinstance(data, dict) else None
+    if isinstance(declared, dict):
+        # Reported with the schema's problems: it reads nothing the schema must have checked first.
+        partition_problems = [p for name, settings in declared.items() if isinstance(settings, dict)
+                              for p in _partition_problems(("EcrRepositories", name), settings, partition)]
+        if partition_problems:
+            problems = sorted(problems + partition_problems, key=_path_order)
     if problems:
         return None, problems
     repos: dict[str, RepoSpec] = {}
@@ -176,11 +190,15 @@ def check(
                                            f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
                                            f"at most {MAX_USER_TAGS}")
             )
-        policy_doc = access.build_policy(
-            partition,
-            pull=_strings(settings.get("AdditionalPullAccountIds")),
-            push=_strings(settings.get("AdditionalPushAccountIds")),
-        )
+        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
+        if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
+            problems.append(
+                Problem(
+                    where,
+                    f"grants make a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
+                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs",
+                )
+            )
         repos[name] = RepoSpec(
             name=name,
             immutable=immutable,
@@ -234,8 +252,46 @@ def _rules(value: Any) -> list[lifecycle.Rule]:
     return out
 
 
+def _path_order(problem: Problem) -> list[tuple[int, int, str]]:
+    return [(0, x, "") if isinstance(x, int) else (1, 0, x) for x in problem.location]
+
+
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+_GRANT_FIELDS = {
+    "pull_accounts": "AdditionalPullAccountIds",
+    "push_accounts": "AdditionalPushAccountIds",
+    "pull_principals": "PullPrincipalArns",
+    "push_principals": "PushPrincipalArns",
+    "pull_orgs": "PullOrganizationIds",
+    "push_orgs": "PushOrganizationIds",
+    "pull_org_paths": "PullOrganizationalUnitPaths",
+    "push_org_paths": "PushOrganizationalUnitPaths",
+    "lambda_accounts": "LambdaPullAccountIds",
+}
+
+
+def _grants(settings: dict[str, Any]) -> access.Grants:
+    return access.Grants(**{attr: tuple(_strings(settings.get(key))) for attr, key in _GRANT_FIELDS.items()})
+
+
+def _partition_problems(where: tuple[str | int, ...], settings: dict[str, Any], partition: str) -> list[Problem]:
+    """Principal ARNs must be of the stack's partition: the schema accepts every partition's form,
+    only the stack knows its own (ECR would refuse the policy, or the grant would name nobody)."""
+    out = []
+    for key in ("PullPrincipalArns", "PushPrincipalArns"):
+        values = settings.get(key)
+        for index, arn in enumerate(values if isinstance(values, list) else []):
+            if not isinstance(arn, str):
+                continue
+            found = access.partition_of_arn(arn)
+            if found is not None and found != partition:
+                fixed = f"arn:{partition}:" + arn.split(":", 2)[2]
+                out.append(Problem(where + (key, index),
+                                   f"is in partition {found!r}, the stack in {partition!r}; use {fixed}"))
+    return out
 
 
 def declared_names(properties: Any) -> list[str]:

@@ -274,7 +274,7 @@ def _plan_text(client: Any, properties: dict[str, Any], resource: Any, logical_i
     from ..executor import Executor
     from .plan import _plan
 
-    desired = spec.parse({"ServiceToken": "x", **properties}, "aws")
+    desired = spec.parse({"ServiceToken": "x", **properties}, "aws", region=REGION)
     owner = Owner(resource.stack_id, logical_id)
     repos = _plan(Executor(client=client, workers=4), desired, owner, BY_STACK_ID, None)
     report = PlanReport(path, logical_id, STACK_NAME, REGION, ACCOUNT, BY_STACK_ID, resource.stack_id, repos)

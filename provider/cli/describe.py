@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from .. import access as policies
 from ..ownership import PREFIX
 
 _ROOT = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
@@ -125,6 +126,7 @@ def access(text: str | None) -> tuple[list[str], list[str]] | None:
         statements = [statements]
     if not isinstance(statements, list):
         return None
+    statements = [s for s in statements if policies.is_ours(s)]  # others' statements are theirs to show
     pull: set[str] = set()
     push: set[str] = set()
     for statement in statements:
@@ -144,18 +146,68 @@ def access(text: str | None) -> tuple[list[str], list[str]] | None:
 
 
 def policy_lines(text: str | None) -> list[str]:
-    """``pull: ...`` and ``push: ...`` for the policies the provider writes, pretty JSON otherwise;
-    ``[]`` for no policy."""
+    """The provider's grants as ``pull: ...`` and ``push: ...`` (and organizations, OUs, Lambda), then
+    one ``kept: ...`` line per statement others wrote (the provider keeps them); ``[]`` for no policy."""
     if text is None:
         return []
-    found = access(text)
-    if found is None:
-        try:
-            return json.dumps(json.loads(text), indent=2, sort_keys=True).splitlines()
-        except ValueError:
-            return [text]
-    pull, push = found
-    return [f"pull: {', '.join(pull) or '-'}", f"push: {', '.join(push) or '-'}"]
+    if not policies.readable(text):
+        return [text]
+    ours, foreign = policies.split(text)
+    lines = _grant_lines(ours) if ours else []
+    return lines + [f"kept: {statement_label(s, i)}" for i, s in enumerate(foreign)]
+
+
+def _values(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _principal_label(value: str) -> str:
+    match = _ROOT.match(value)
+    return match.group(1) if match else value
+
+
+def _grant_lines(statements: list[dict[str, Any]]) -> list[str]:
+    """The provider's own statements, by Sid; one it does not write (an older or newer release's)
+    shows as JSON."""
+    grants: dict[str, list[str]] = {"pull": [], "push": []}
+    raw: list[str] = []
+    for statement in statements:
+        sid = statement.get("Sid")
+        principal = statement.get("Principal")
+        condition = statement.get("Condition") or {}
+        if sid in ("EcrReposPull", "EcrReposPush", "EcrReposLambdaAccount") and isinstance(principal, dict):
+            if sid == "EcrReposLambdaAccount":
+                continue  # the account-side half of a Lambda grant: shown with the service's
+            grants["pull" if sid == "EcrReposPull" else "push"] += [_principal_label(v) for v in _values(principal.get("AWS", []))]
+        elif sid in ("EcrReposPullOrg", "EcrReposPushOrg"):
+            key = "pull organizations" if sid == "EcrReposPullOrg" else "push organizations"
+            grants[key] = _values(condition.get("StringEquals", {}).get("aws:PrincipalOrgID", []))
+        elif sid in ("EcrReposPullOrgPath", "EcrReposPushOrgPath"):
+            key = "pull OUs" if sid == "EcrReposPullOrgPath" else "push OUs"
+            paths = condition.get("ForAnyValue:StringLike", {}).get("aws:PrincipalOrgPaths", [])
+            grants[key] = [p[:-1] if p.endswith("*") else p for p in _values(paths)]
+        elif sid == "EcrReposLambdaPull":
+            arns = _values(condition.get("StringLike", {}).get("aws:sourceArn", []))
+            grants["Lambda pull"] = [a.split(":")[4] if a.count(":") >= 6 else a for a in arns]
+        else:
+            raw += json.dumps(statement, indent=2, sort_keys=True).splitlines()
+    lines = [f"{k}: {', '.join(v) or '-'}" for k, v in grants.items()]
+    return lines + raw
+
+
+def statement_label(statement: Any, index: int) -> str:
+    """A foreign statement in one line: ``Sid: Allow principal actions``."""
+    if not isinstance(statement, dict):
+        return f"statement {index + 1}"
+    name = statement.get("Sid") or f"statement {index + 1}"
+    principal = statement.get("Principal", statement.get("NotPrincipal", "?"))
+    if isinstance(principal, dict):
+        who = ", ".join(v for values in principal.values() for v in _values(values))
+    else:
+        who = str(principal)
+    actions = ", ".join(_values(statement.get("Action", statement.get("NotAction", "?"))))
+    condition = " (with conditions)" if statement.get("Condition") else ""
+    return f"{name}: {statement.get('Effect', '?')} {who} {actions}{condition}"
 
 
 def mutability_text(immutable: bool, exclusions: Any) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import ownership, spec
+from .. import access, ownership, spec
 from ..errors import EcrReposError, format_path
 from ..executor import Executor
 from ..outputs import partition_of
@@ -326,7 +326,7 @@ def compute(
     properties = desired_properties(template, logical_id, parameters or {}, region=target.region, account=account,
                                     stack_name=stack_name, stack_id=stack_id)
     partition = partition_of(target.region)
-    desired, problems = spec.check(properties, partition)
+    desired, problems = spec.check(properties, partition, region=target.region)
     if problems or desired is None:
         base = ("Resources", logical_id, "Properties")
         raise CliError("\n".join(
@@ -389,6 +389,7 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
         out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                     states.get(change.repo)))
     out.extend(_conflicts(result.conflicts))
+    _mark_oversized(out, result.oversized)
 
     removed = sorted(n for n in others if _owned(read[n].tags, owner, match) == ownership.OURS)
     images = executor.holds_images(removed) if removed else {}
@@ -413,7 +414,7 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
     physical id when the Update replaces it."""
     old = None
     if deployed.properties is not None:
-        old, _ = spec.check(deployed.properties, partition)  # as the handler: invalid old properties count as none
+        old, _ = spec.check(deployed.properties, partition, region=report.region)  # as the handler: invalid old properties count as none
     old_gen = ownership.generation_of(deployed.physical_id)
     plan, states = read_and_plan(executor, desired, old, owner, PLAN_GEN, old_gen)
     report.old_source = FROM_DEPLOYED if deployed.properties is not None else FROM_NONE
@@ -426,6 +427,7 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
             out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                         states.get(change.repo)))
     out.extend(_conflicts(plan.conflicts))
+    _mark_oversized(out, plan.oversized)
     # Dropped names: during the Update those only a failed attempt held; after it, the Delete of
     # the old physical id, which CloudFormation sends with the old properties when the id changes.
     during = [c for c in plan.changes if c.repo not in desired.repos]
@@ -467,6 +469,17 @@ def _conflicts(conflicts: tuple[Any, ...]) -> list[RepoPlan]:
     return out
 
 
+def _mark_oversized(out: list[RepoPlan], oversized: tuple[Any, ...]) -> None:
+    """A repository whose merged policy would pass ECR's limit fails the Update before any change,
+    as a conflict does."""
+    for big in oversized:
+        for repo in out:
+            if repo.name == big.repo:
+                repo.kind = CONFLICT
+                repo.note = (f"its repository policy would be {big.length} characters, {big.foreign_length} of "
+                             f"them statements others wrote; ECR allows {access.MAX_POLICY_CHARS}")
+
+
 _RELEASED = "adopted: the provider's tags are removed, the repository and its images stay"
 
 
@@ -506,6 +519,12 @@ def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoS
                                        describe.policy_lines(action.text)))
         elif isinstance(action, DeleteRepositoryPolicy):
             plan.changes.append(Change("repository_policy", describe.policy_lines(state.repository_policy), []))
+    policy_written = any(isinstance(a, (SetRepositoryPolicy, DeleteRepositoryPolicy)) for a in actions)
+    if kind in (ADOPT, UPDATE) and state.policies_read and not policy_written \
+            and access.split(state.repository_policy)[1]:
+        # Statements others wrote stay as they are: show them, so that nobody fears for them.
+        lines = describe.policy_lines(state.repository_policy)
+        plan.changes.append(Change("repository_policy", lines, lines))
     before = describe.user_tags(state.tags)
     after = dict(before)
     for action in actions:

@@ -21,6 +21,10 @@ NAME_FIX = (
 )
 RESERVED_TAG = "tag keys starting with 'aws:' or 'ecr-repos:' are reserved; rename the tag"
 API = "EcrRepositories.app/api"
+ARN_FIX = "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci"
+ORG_FIX = "must be an AWS Organizations id, like o-a1b2c3d4e5"
+OU_FIX = ("must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
+          "(a whole organization: use OrganizationIds)")
 RULES_0 = f"{API}.ExpirationRules"
 
 EXPECTED = {
@@ -50,6 +54,18 @@ EXPECTED = {
         ("E9101", 10, f"{API}.AdditionalPullAccountIds: lists the same value twice; remove the duplicate"),
         ("E9101", 11, f"{API}.AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got '1234567890123'"),
         ("E9101", 12, f"{API}.AdditionalPullAccountIds[1]: must be a 12-digit AWS account id, got 'abcdefghijkl'"),
+    ],
+    "bad/access_grants.yaml": [
+        ("E9101", 10, f"{API}.PullPrincipalArns[0]: {ARN_FIX}, got 'arn:aws:s3:::my-bucket'"),
+        ("E9101", 11, f"{API}.PullPrincipalArns[1]: {ARN_FIX}, got 'arn:aws:iam::444444444444:group/devs'"),
+        ("E9101", 12, f"{API}.PullPrincipalArns[2]: {ARN_FIX}, "
+                      "got 'arn:aws:sts::444444444444:assumed-role/deploy/session'"),
+        ("E9101", 13, f"{API}.PushPrincipalArns: lists the same value twice; remove the duplicate"),
+        ("E9101", 14, f"{API}.PullOrganizationIds[0]: {ORG_FIX}, got 'o-ABC'"),
+        ("E9101", 14, f"{API}.PullOrganizationIds[1]: {ORG_FIX}, got 'r-ab12'"),
+        ("E9101", 15, f"{API}.PushOrganizationalUnitPaths[0]: {OU_FIX}, got 'o-a1b2c3d4e5/r-ab12/ou-ab12-11111111'"),
+        ("E9101", 15, f"{API}.PushOrganizationalUnitPaths[1]: {OU_FIX}, got 'o-a1b2c3d4e5/r-ab12/'"),
+        ("E9101", 16, f"{API}.LambdaPullAccountIds[0]: must be a 12-digit AWS account id, got '12345'"),
     ],
     "bad/repository_names.yaml": [
         ("E9101", 8, f"EcrRepositories.App/Api: {NAME_FIX}"),

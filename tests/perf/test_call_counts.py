@@ -295,3 +295,30 @@ def test_one_repositorys_exclusions_changed_is_one_write(calls):
     assert response.ok, response.reason
     assert writes(calls) == Counter({"PutImageTagMutability": 1})
     assert calls.writes_by_repo() == Counter({"perf/r00": 1})
+
+
+def test_policies_others_extended_cost_no_write_on_a_tag_change_and_one_read_each(calls, plain):
+    """Issue 11: every repository whose policy may be written has it read (once); a resource-level
+    tag change rewrites none of the policies another service extended."""
+    n = 20
+    stack = Resource()
+    assert stack.create(declared(n)).ok
+    lambda_statement = ('{"Sid":"LambdaECRImageRetrievalPolicy","Effect":"Allow","Principal":{"Service":'
+                        '"lambda.amazonaws.com"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}')
+    for i in range(0, n, 2):
+        name = f"perf/r{i:02d}"
+        try:
+            doc = plain.get_repository_policy(repositoryName=name)["policyText"]
+            text = doc[:-2] + "," + lambda_statement + "]}"
+        except plain.exceptions.RepositoryPolicyNotFoundException:
+            text = '{"Version":"2012-10-17","Statement":[' + lambda_statement + "]}"
+        plain.set_repository_policy(repositoryName=name, policyText=text)
+    calls.calls.clear()
+    calls.counts.clear()
+
+    changed = copy.deepcopy(declared(n))
+    changed["Tags"]["team"] = "data"
+    assert stack.update(changed).ok
+
+    assert writes(calls) == Counter({"TagResource": n})
+    assert reads(calls)["GetRepositoryPolicy"] == n

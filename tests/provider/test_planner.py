@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from provider import ownership, planner, spec
@@ -277,3 +279,79 @@ def test_other_encryption_is_a_conflict_and_the_plan_writes_nothing(inspected):
     b1 = RepoState("b1", True, False, "arn:b1", ours(G1) if inspected else None)
     plan = planner.plan_apply(want, {"a1": a1, "b1": b1}, OWNER, G1, old=want, old_gen=G1)
     assert plan.conflicts == (Conflict("a1", None, ("AES256", "KMS")),)
+
+
+# --- issue 11: the provider's statements merged with everyone else's ---------------------------------
+
+LAMBDA = {"Sid": "LambdaECRImageRetrievalPolicy", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+          "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          "Condition": {"StringLike": {"aws:sourceArn": "arn:aws:lambda:us-east-1:123456789012:function:*"}}}
+
+
+def _policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _our_statements(repo):
+    return json.loads(repo.repository_policy)["Statement"] if repo.repository_policy else []
+
+
+ACCOUNT_A = {"AdditionalPullAccountIds": ["111111111111"]}
+ACCOUNT_B = {"AdditionalPullAccountIds": ["222222222222"]}
+
+
+@pytest.mark.parametrize("declared, current, expected", [
+    # in sync, our statement after Lambda's or before it: nothing to write
+    (ACCOUNT_A, "lambda+a", []),
+    (ACCOUNT_A, "a+lambda", []),
+    # a new grant: Lambda's first, ours after
+    (ACCOUNT_B, "a+lambda", [("set", ["lambda", "b"])]),
+    # no grant: only Lambda's is left
+    ({}, "a+lambda", [("set", ["lambda"])]),
+    ({}, "lambda", []),
+    # nothing foreign: the policy goes
+    ({}, "a", [("delete", None)]),
+    (ACCOUNT_A, None, [("set", ["a"])]),
+])
+def test_repository_policy_keeps_foreign_statements(declared, current, expected):
+    want = desired({"app/api": declared})
+    statements = {"lambda": LAMBDA,
+                  **{k: _our_statements(desired({"app/api": v}).repos["app/api"])[0]
+                     for k, v in (("a", ACCOUNT_A), ("b", ACCOUNT_B))}}
+    text = _policy(*(statements[k] for k in current.split("+"))) if current else None
+    repo = want.repos["app/api"]
+    plan = planner.plan_apply(want, {"app/api": state("app/api", repo, tags=ours(G1), policy=text)}, OWNER, G1,
+                              old=want, old_gen=G1)
+    got = []
+    for action in plan.actions:
+        if isinstance(action, SetRepositoryPolicy):
+            names = [next(k for k, s in statements.items() if s == st) for st in json.loads(action.text)["Statement"]]
+            got.append(("set", names))
+        elif isinstance(action, DeleteRepositoryPolicy):
+            got.append(("delete", None))
+    assert got == expected
+    assert plan.oversized == ()
+
+
+def test_unreadable_current_policy_is_left_alone():
+    want = desired({"app/api": ACCOUNT_A})
+    plan = planner.plan_apply(want, {"app/api": state("app/api", want.repos["app/api"], tags=ours(G1),
+                                                      policy="not json")}, OWNER, G1, old=want, old_gen=G1)
+    assert not [a for a in plan.actions if isinstance(a, (SetRepositoryPolicy, DeleteRepositoryPolicy))]
+
+
+def test_merged_policy_over_the_limit_is_reported_not_planned_away():
+    big = {"Sid": "Big", "Effect": "Allow", "Action": "ecr:BatchGetImage",
+           "Principal": {"AWS": [f"arn:aws:iam::{100000000000 + i}:root" for i in range(320)]}}
+    want = desired({"app/api": ACCOUNT_A})
+    plan = planner.plan_apply(want, {"app/api": state("app/api", want.repos["app/api"], tags=ours(G1),
+                                                      policy=_policy(big))}, OWNER, G1, old=want, old_gen=G1)
+    (too_large,) = plan.oversized
+    assert too_large.repo == "app/api" and too_large.length > 10240
+    assert 0 < too_large.foreign_length < too_large.length
+
+
+def test_spec_refuses_grants_that_alone_pass_the_limit():
+    accounts = [f"{300000000000 + i}" for i in range(400)]
+    with pytest.raises(Exception, match=r"EcrRepositories\.app/api: grants make a repository policy of \d+ characters"):
+        desired({"app/api": {"AdditionalPullAccountIds": accounts}})

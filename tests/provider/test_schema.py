@@ -216,3 +216,42 @@ def test_fast_path_never_accepts_what_jsonschema_rejects(document):
 def test_fast_path_accepts_valid_documents(document):
     assert _errors(document) == []
     assert surely_valid(document)
+
+
+# --- issue 11: the grant properties, in the message table and the fast path ---------------------------
+
+_ARN = "arn:aws:iam::123456789012:role/ci"
+_OU = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"
+_GRANT_KEYS = ["PullPrincipalArns", "PushPrincipalArns", "PullOrganizationIds", "PushOrganizationIds",
+               "PullOrganizationalUnitPaths", "PushOrganizationalUnitPaths", "LambdaPullAccountIds"]
+_GRANT_VALUES = st.sampled_from([_ARN, "arn:aws:iam::123456789012:root", "arn:aws:s3:::b", "o-a1b2c3d4e5", "o-A",
+                                 _OU, _OU[:-1], "111111111111", "1", "", 7, None])
+
+
+@pytest.mark.parametrize(
+    "repo,expected",
+    [
+        ({"PullPrincipalArns": ["arn:aws:iam::123456789012:group/g"]},
+         [("EcrRepositories.app/api.PullPrincipalArns[0]", "must be the ARN of an IAM role, user or account root, "
+           "like arn:aws:iam::123456789012:role/ci, got 'arn:aws:iam::123456789012:group/g'")]),
+        ({"PushOrganizationIds": ["o-1"]},
+         [("EcrRepositories.app/api.PushOrganizationIds[0]", "must be an AWS Organizations id, like o-a1b2c3d4e5, "
+           "got 'o-1'")]),
+        ({"PullOrganizationalUnitPaths": [_OU, _OU]},
+         [("EcrRepositories.app/api.PullOrganizationalUnitPaths", "lists the same value twice; remove the duplicate")]),
+        ({"LambdaPullAccountIds": "111111111111"},
+         [("EcrRepositories.app/api.LambdaPullAccountIds", "must be a list, got '111111111111'")]),
+        ({"PushPrincipalArns": [_ARN], "PullOrganizationalUnitPaths": [_OU], "LambdaPullAccountIds": ["111111111111"]},
+         []),
+    ],
+)
+def test_grant_problems(repo, expected):
+    assert problems_of(base(**repo)) == expected
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.dictionaries(st.sampled_from(_GRANT_KEYS), st.one_of(st.lists(_GRANT_VALUES, max_size=3), _GRANT_VALUES),
+                       max_size=4))
+def test_fast_path_agrees_on_grants(repo):
+    document = {"ServiceToken": "t", "EcrRepositories": {"app/api": repo}}
+    assert surely_valid(document) == (_errors(document) == [])

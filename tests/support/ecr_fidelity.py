@@ -27,6 +27,7 @@ def install() -> None:
     # Sections register themselves here, in the order they appear below.
     _install_repository_name_rule()
     _install_lifecycle_grammar()
+    _install_policy_size()
 
 
 # --- repository names ------------------------------------------------------------------------------
@@ -172,3 +173,29 @@ def _install_lifecycle_grammar() -> None:
                 raise InvalidParameterException(f"{_LIFECYCLE_PREFIX}{errors[0]}'")
 
     models.EcrLifecyclePolicyValidator = EcrLifecycleGrammar  # type: ignore[misc]
+
+
+# --- repository policy size ------------------------------------------------------------------------
+# botocore's service model: shape RepositoryPolicyText has "max": 10240 (botocore itself checks only
+# minimums client-side, so the service refuses a longer text); FACTS.md: "at most 10,240 characters".
+# moto 5.2 stores any length. ECR answers such a text with its standard validation error.
+
+POLICY_TEXT_MAX = 10240
+
+
+def _install_policy_size() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.ecr.models import ECRBackend
+
+    original = ECRBackend.set_repository_policy
+
+    def set_repository_policy(self, registry_id, repository_name, policy_text):  # type: ignore[no-untyped-def]
+        if len(policy_text) > POLICY_TEXT_MAX:
+            raise JsonRESTError(
+                "ValidationException",
+                "1 validation error detected: Value at 'policyText' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {POLICY_TEXT_MAX}",
+            )
+        return original(self, registry_id, repository_name, policy_text)
+
+    ECRBackend.set_repository_policy = set_repository_policy  # type: ignore[method-assign]
