@@ -103,3 +103,12 @@ def test_declared_names_best_effort(properties, names):
 )
 def test_empty_on_delete_of(properties, expected):
     assert spec.empty_on_delete_of(properties, "a1") is expected
+
+
+def test_reconcile_token_is_any_string_and_defaults_to_empty():
+    assert spec.parse(props({"app/api": {}})).reconcile_token == ""
+    assert spec.parse(props({"app/api": {}}, ReconcileToken="2026-12-02 after the audit")).reconcile_token == (
+        "2026-12-02 after the audit")
+    with pytest.raises(InvalidProperties) as raised:
+        spec.parse(props({"app/api": {}}, ReconcileToken="x" * 257))
+    assert "ReconcileToken" in str(raised.value) and "at most 256 characters" in str(raised.value)
