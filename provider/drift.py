@@ -110,11 +110,12 @@ def _describe(action: Any, state: RepoState | None, refs_known: bool) -> list[Di
         return [Difference(repo, REPOSITORY, "missing: the repair creates it (empty)", live=None, declared=repo)]
     if isinstance(action, SetMutability):
         live = _mutability(state)
-        declared = getattr(action, "mutability", None) or ("IMMUTABLE" if action.immutable else "MUTABLE")
-        return [_changed(repo, MUTABILITY, live, declared)]
+        declared = getattr(action, "mutability", None) or ("IMMUTABLE" if getattr(action, "immutable", False)
+                                                          else "MUTABLE")
+        return [_changed(repo, MUTABILITY, live, declared, _extras(action, state, ("immutable", "mutability")))]
     if isinstance(action, SetScanOnPush):
         live = None if state is None else state.scan_on_push
-        return [_changed(repo, SCAN_ON_PUSH, live, action.scan_on_push)]
+        return [_changed(repo, SCAN_ON_PUSH, live, action.scan_on_push, _extras(action, state, ("scan_on_push",)))]
     if isinstance(action, PutLifecyclePolicy):
         live_text = None if state is None else state.lifecycle_policy
         details = lifecycle_diff(live_text, action.text)
@@ -137,9 +138,21 @@ def _describe(action: Any, state: RepoState | None, refs_known: bool) -> list[Di
     return [_unknown(action)]
 
 
-def _changed(repo: str, setting: str, live: Any, declared: Any) -> Difference:
-    return Difference(repo, setting, f"live {_show(live)}, declared {_show(declared)}",
+def _changed(repo: str, setting: str, live: Any, declared: Any, details: tuple[str, ...] = ()) -> Difference:
+    return Difference(repo, setting, f"live {_show(live)}, declared {_show(declared)}", details,
                       live=live, declared=declared)
+
+
+def _extras(action: Any, state: RepoState | None, known: tuple[str, ...]) -> tuple[str, ...]:
+    """Fields of an action beyond the ones described (e.g. exclusion patterns added later), each
+    with the live value of the same name when the state has one."""
+    lines = []
+    for f in fields(action):
+        if f.name == "repo" or f.name in known:
+            continue
+        value = getattr(action, f.name)
+        lines.append(f"{f.name}: live {getattr(state, f.name, None)!r}, declared {value!r}")
+    return tuple(lines)
 
 
 def _show(value: Any) -> str:

@@ -5,6 +5,7 @@ Update that changes only ReconcileToken (through the Lambda entry point), drift 
 from __future__ import annotations
 
 import copy
+import io
 import json
 
 import boto3
@@ -190,3 +191,15 @@ def test_errors_exit_1(endpoint, tmp_path):
     code, _, err = run("drift", str(tmp_path / "missing.yaml"), "--region", "us-east-1", "--endpoint-url", endpoint)
     assert code == 1 and "ecr-repos drift: error:" in err
     assert run("drift", "--output", "xml", TEMPLATE)[0] == 1
+
+
+def test_progress_goes_to_a_terminal_only(stack, endpoint):
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    quiet, loud = io.StringIO(), Tty()
+    for stream in (quiet, loud):
+        compute(TEMPLATE, stack_name="shop", target=Target("us-east-1", endpoint), progress=stream)
+    assert quiet.getvalue() == ""
+    assert "\rreading repositories 11/11" in loud.getvalue() and loud.getvalue().endswith("\r\033[K")

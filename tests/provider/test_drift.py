@@ -131,3 +131,17 @@ def test_an_action_the_module_does_not_know_is_still_drift():
         ("app/api", "set_something_new", "SetSomethingNew(value='x')", {"value": "x"}),
         ("app/other", "ownership", out[1].summary, None),
     ]
+
+
+@dataclass(frozen=True)
+class SetMutabilityWithExclusions(planner.SetMutability):
+    exclusions: tuple[str, ...] = ()
+
+
+def test_fields_a_known_action_gains_later_are_shown():
+    d = declared({"app/api": {}})
+    state = live("app/api", d.repos["app/api"], immutable=False)
+    plan = Plan("id", (RepoChange("app/api", planner.UPDATE, (SetMutabilityWithExclusions("app/api", True, ("v*",)),)),))
+    [out] = drift.differences(plan, d, {"app/api": state})
+    assert (out.setting, out.summary, out.details) == (
+        "mutability", "live MUTABLE, declared IMMUTABLE", ("exclusions: live None, declared ('v*',)",))
