@@ -88,8 +88,9 @@ def differences(plan: Plan, desired: ResourceSpec, states: dict[str, RepoState |
         state = states.get(change.repo)
         if change.change == ADOPT:
             out.append(Difference(change.repo, OWNERSHIP, "no stack owns it; the repair adopts it (AdoptExisting)"))
+        ours = _statements(desired.repos[change.repo].repository_policy)
         for action in change.actions:
-            out.extend(_describe(action, state, refs_known))
+            out.extend(_describe(action, state, refs_known, set(ours or {})))
             if isinstance(action, CreateRepository):
                 break  # the rest of a creation is part of it
     rank = {s: i for i, s in enumerate(ORDER)}
@@ -104,7 +105,8 @@ def drifted_repositories(found: list[Difference]) -> list[str]:
 # --- one action -> differences ---------------------------------------------------------------
 
 
-def _describe(action: Any, state: RepoState | None, refs_known: bool) -> list[Difference]:
+def _describe(action: Any, state: RepoState | None, refs_known: bool,
+              provider_sids: set[str] | None = None) -> list[Difference]:
     repo = action.repo
     if isinstance(action, CreateRepository):
         return [Difference(repo, REPOSITORY, "missing: the repair creates it (empty)", live=None, declared=repo)]
@@ -124,7 +126,7 @@ def _describe(action: Any, state: RepoState | None, refs_known: bool) -> list[Di
                            _json_or_text(action.text))]
     if isinstance(action, SetRepositoryPolicy):
         live_text = None if state is None else state.repository_policy
-        details = policy_diff(live_text, action.text)
+        details = policy_diff(live_text, action.text, provider_sids)
         summary = "missing" if live_text is None else "statements differ"
         return [Difference(repo, POLICY, summary, tuple(details), _json_or_text(live_text),
                            _json_or_text(action.text))]
@@ -295,9 +297,10 @@ def _canon(statement: Any) -> str:
     return access.canonical(json.dumps(statement)) or ""
 
 
-def policy_diff(live: str | None, declared: str | None) -> list[str]:
-    """Which statements differ, by Sid; statements the repair writes back unchanged (another
-    party's, kept by the provider) are listed as kept, never as differences."""
+def policy_diff(live: str | None, declared: str | None, provider_sids: set[str] | None = None) -> list[str]:
+    """Which statements differ, by Sid. ``declared`` is the text the repair writes; a statement it
+    writes back unchanged is no difference: listed as unchanged, or, when it is not among
+    ``provider_sids`` (the provider's own statements), as another party's, kept."""
     a, b = _statements(live), _statements(declared)
     if a is None:
         return ["the live text is not a readable policy"]
@@ -316,7 +319,8 @@ def policy_diff(live: str | None, declared: str | None) -> list[str]:
             lines.extend(f"statement {sid}: {line}" for line in _field_lines(_normal(left), _normal(right)))
         else:
             kept.append(sid)
-    lines.extend(f"statement {sid}: unchanged" for sid in kept)
+    lines.extend(f"statement {sid}: unchanged" if provider_sids is None or sid in provider_sids
+                 else f"statement {sid}: not the provider's, kept" for sid in kept)
     return lines
 
 

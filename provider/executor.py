@@ -145,12 +145,12 @@ class Executor:
         """Read tags (and lifecycle and repository policies) of ``names``; return the states completed.
         ``on_read(name)`` runs after each repository (progress on a terminal)."""
         def read(name: str) -> RepoState:
-            state = _read(name)
+            state = fetch(name)
             if on_read is not None:
                 on_read(name)
             return state
 
-        def _read(name: str) -> RepoState:
+        def fetch(name: str) -> RepoState:
             state = states[name]
             tags = self._call(name, "ListTagsForResource", self.client.list_tags_for_resource, resourceArn=state.arn)
             tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from .. import ownership, spec
 from ..drift import ORDER, Difference, differences, drifted_repositories
 from ..errors import EcrReposError, format_path
-from ..executor import Executor
+from ..executor import Executor, concurrency
 from ..outputs import partition_of
 from ..ownership import Owner
 from ..planner import plan_apply
@@ -137,7 +137,7 @@ def compute(
             for p in problems))
     owner = Owner(stack_id or f"arn:{partition}:cloudformation:{target.region}:{account or '000000000000'}:"
                               f"stack/{stack_name}/not-yet-created", logical_id)
-    executor = Executor(client=target.client("ecr"))
+    executor = Executor(client=_ecr_client(target))
     bar = Progress("reading repositories", len(desired.repos), stream=progress)
     try:
         states = read_states(executor, desired, desired, full=True, on_read=lambda _: bar.step())
@@ -154,6 +154,15 @@ def compute(
     found = differences(plan, desired, seen, refs_known=old_gen is not None)
     return DriftReport(path, logical_id, stack_name, target.region, account, match, stack_id, source, reason,
                        physical_id, len(desired.repos), found)
+
+
+def _ecr_client(target: Target) -> Any:
+    """ECR client with a connection per pool worker (Target.client's 16 would make the other
+    workers open and drop a connection per call)."""
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=max(16, concurrency()))
+    return target.session.client("ecr", region_name=target.region, endpoint_url=target.endpoint_url, config=config)
 
 
 # --- output ----------------------------------------------------------------------------------

@@ -203,3 +203,17 @@ def test_progress_goes_to_a_terminal_only(stack, endpoint):
         compute(TEMPLATE, stack_name="shop", target=Target("us-east-1", endpoint), progress=stream)
     assert quiet.getvalue() == ""
     assert "\rreading repositories 11/11" in loud.getvalue() and loud.getvalue().endswith("\r\033[K")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: the planner does not keep foreign policy statements yet; "
+                                       "when it does, this passes: remove the marker")
+def test_a_foreign_policy_statement_is_not_drift_and_survives_the_repair(stack, endpoint, ecr):
+    text = policy(ecr, "drift/policy-changed")
+    text["Statement"].append({"Sid": "LambdaECRImageRetrievalPolicy", "Effect": "Allow",
+                              "Principal": {"Service": "lambda.amazonaws.com"},
+                              "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]})
+    ecr.set_repository_policy(repositoryName="drift/policy-changed", policyText=json.dumps(text))
+    assert drift(endpoint)[0] == 0
+    assert deployed_resource(stack).update(with_token("2026-12-02")).ok
+    sids = [s["Sid"] for s in policy(ecr, "drift/policy-changed")["Statement"]]
+    assert "LambdaECRImageRetrievalPolicy" in sids

@@ -113,6 +113,8 @@ def test_policy_diff_by_statement_and_blind_to_iam_collapsing():
         "statement Extra: not declared (the repair removes it)",
         "statement Theirs: unchanged",
     ]
+    assert drift.policy_diff(json.dumps(have), json.dumps(want), {"EcrReposPull"})[-1] == (
+        "statement Theirs: not the provider's, kept")
 
 
 @dataclass(frozen=True)
