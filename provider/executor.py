@@ -166,9 +166,17 @@ class Executor:
         listed = self.list_repositories()
         return {n: listed[n] for n in wanted if n in listed}
 
-    def inspect(self, states: dict[str, RepoState], names: Iterable[str], *, policies: bool = True) -> dict[str, RepoState]:
-        """Read tags (and lifecycle and repository policies) of ``names``; return the states completed."""
+    def inspect(self, states: dict[str, RepoState], names: Iterable[str], *, policies: bool = True,
+                on_read: Callable[[str], None] | None = None) -> dict[str, RepoState]:
+        """Read tags (and lifecycle and repository policies) of ``names``; return the states completed.
+        ``on_read(name)`` runs after each repository (progress on a terminal)."""
         def read(name: str) -> RepoState:
+            state = fetch(name)
+            if on_read is not None:
+                on_read(name)
+            return state
+
+        def fetch(name: str) -> RepoState:
             state = states[name]
             tags = self._call(name, "ListTagsForResource", self.client.list_tags_for_resource, resourceArn=state.arn)
             tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}

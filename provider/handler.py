@@ -161,7 +161,9 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
             old, _ = spec.check(request.old_properties, request.partition, region=request.region)
 
     executor = _executor(request, context)
-    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
+    # A changed ReconcileToken asks for a repair: every declared repository is read and corrected.
+    repair = old is not None and old.reconcile_token != desired.reconcile_token
+    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise conflict_error(first.repo, first.owner_stack, first.encryption)

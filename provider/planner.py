@@ -176,19 +176,23 @@ class Plan:
 # --- Create / Update -------------------------------------------------------------------------
 
 
-def names_to_inspect(desired: ResourceSpec, old: ResourceSpec | None, existing: set[str]) -> set[str]:
+def names_to_inspect(
+    desired: ResourceSpec, old: ResourceSpec | None, existing: set[str], *, full: bool = False
+) -> set[str]:
     """Existing repositories whose tags, lifecycle and repository policies must be read.
 
     On Create, every declared repository that exists. On Update, those that are new to the map
     (their owner must be checked) or whose settings changed; a repository declared the same way
     in the old and new properties is trusted to be ours and in sync (its mutability and scanning
-    are still compared, as the registry listing returns them at no cost).
+    are still compared, as the registry listing returns them at no cost). ``full`` (a repair: the
+    ReconcileToken changed, or ``ecr-repos drift``): every declared repository that exists, so the
+    plan corrects whatever was changed by hand.
     """
     names = set()
     for name, repo in desired.repos.items():
         if name not in existing:
             continue
-        if old is None or name not in old.repos or old.repos[name] != repo:
+        if full or old is None or name not in old.repos or old.repos[name] != repo:
             names.add(name)
     return names
 

@@ -3,6 +3,7 @@ and ``ecr-repos plan`` replays with the deployed properties. Reads only; applyin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .executor import Executor
@@ -18,16 +19,34 @@ def read_and_plan(
     owner: Owner,
     request_gen: str,
     old_gen: str | None,
+    *,
+    full: bool = False,
 ) -> tuple[Plan, dict[str, RepoState | None]]:
     """The plan of a Create (``old`` is None) or an Update, and the states it was made from: an
-    entry for every declared and every dropped name (``None``: the repository does not exist)."""
+    entry for every declared and every dropped name (``None``: the repository does not exist).
+    ``full``: read every declared repository completely (a repair, ``planner.names_to_inspect``)."""
+    states = read_states(executor, desired, old, full=full)
+    return plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen), states
+
+
+def read_states(
+    executor: Executor,
+    desired: ResourceSpec,
+    old: ResourceSpec | None,
+    *,
+    full: bool = False,
+    on_read: Callable[[str], None] | None = None,
+) -> dict[str, RepoState | None]:
+    """The states ``plan_apply`` needs for this Create or Update; ``on_read`` is called after each
+    repository's tags and policies are read (progress)."""
     names = set(desired.repos) | (set(old.repos) if old else set())
     # The same set as before should all exist: look it up by name. New names: page the registry.
     same_set = old is not None and set(old.repos) == set(desired.repos)
     existing = executor.find(names) if same_set else executor.list_repositories()
     executor.remember_arns(existing)
     states: dict[str, Any] = {n: existing.get(n) for n in names}
-    full = names_to_inspect(desired, old, set(existing))
-    states.update(executor.inspect(existing, full))
-    states.update(executor.inspect(existing, names_to_check_refs(desired, old, set(existing)) - full, policies=False))
-    return plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen), states
+    complete = names_to_inspect(desired, old, set(existing), full=full)
+    states.update(executor.inspect(existing, complete, on_read=on_read))
+    states.update(executor.inspect(existing, names_to_check_refs(desired, old, set(existing)) - complete,
+                                   policies=False, on_read=on_read))
+    return states

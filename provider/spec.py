@@ -79,6 +79,7 @@ class ResourceSpec:
     repos: dict[str, RepoSpec] = field(default_factory=dict)
     adopt_existing: bool = False
     empty_on_delete: bool = False
+    reconcile_token: str = ""  # a change asks the Update to repair by hand changes (a full read)
 
     @property
     def names(self) -> list[str]:
@@ -218,6 +219,7 @@ def check(
             repos=repos,
             adopt_existing=data.get("AdoptExisting", False) is True,
             empty_on_delete=resource_empty is True,
+            reconcile_token=data.get("ReconcileToken") if isinstance(data.get("ReconcileToken"), str) else "",
         ),
         [],
     )

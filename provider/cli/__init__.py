@@ -1,4 +1,4 @@
-"""The ``ecr-repos`` command: validate templates, plan an Update, run the demo.
+"""The ``ecr-repos`` command: validate templates, plan an Update, show drift, run the demo.
 
 ``main(argv)`` parses arguments and dispatches; each command lives in its own module. Errors go
 to stderr with a non-zero exit; progress is shown on a terminal only. The Lambda never imports
@@ -15,7 +15,8 @@ from .common import EXIT_ERROR, EXIT_OK, CliError
 
 __all__ = ["main"]
 
-_EPILOG = """exit codes: 0 success, 1 problems found (validate), 2 the command could not run.
+_EPILOG = """exit codes: 0 success, 1 problems found (validate), 2 the command could not run;
+drift: 0 no drift, 2 drift found, 1 error.
 Progress goes to stderr on a terminal only; results go to stdout."""
 
 
@@ -77,6 +78,28 @@ def parser() -> argparse.ArgumentParser:
                       help="template parameter values (defaults are used for the others)")
     plan.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
 
+    drift = commands.add_parser(
+        "drift", help="compare the registry with what a Custom::EcrRepos declares",
+        description="For every repository the resource declares (the deployed properties when the stack exists, "
+                    "else the template's), compare the live registry (read calls only: Describe/List/Get) with "
+                    "the declared settings and list each difference by repository and setting: a missing "
+                    "repository, mutability, scanning, the lifecycle policy (rule by rule), the repository "
+                    "policy (statement by statement), the managed tags, the provider's own tags and ownership "
+                    "problems. What it lists is what an Update that changes ReconcileToken repairs.",
+        epilog="Repair: change the resource's ReconcileToken property (any new string) and deploy.\n"
+               "exit codes: 0 no drift, 2 drift found, 1 error (as terraform plan -detailed-exitcode).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    drift.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
+    drift.add_argument("--logical-id", help="the Custom::EcrRepos to check (needed when the template has several)")
+    drift.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
+    drift.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
+    drift.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
+    drift.add_argument("--endpoint-url", help="an ECR-compatible endpoint, e.g. a moto server")
+    drift.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
+                       help="template parameter values, when the stack does not exist")
+    drift.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+
     demo = commands.add_parser(
         "demo", help="run a template's Custom::EcrRepos through Create, Update and Delete on moto",
         description="Start an embedded moto server on 127.0.0.1, then send the template's Custom::EcrRepos "
@@ -94,7 +117,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:
+        # drift's exit codes are terraform's: 2 means drift, so a usage error must not be 2.
+        words = list(sys.argv[1:] if argv is None else argv)
+        if exc.code == 2 and words[:1] == ["drift"]:
+            return 1
+        raise
     try:
         if args.command == "validate":
             from . import validate
@@ -111,6 +141,20 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             )
             out.write(render.as_json(report) if args.output == "json" else render.as_text(report))
             return EXIT_OK
+        if args.command == "drift":
+            from . import drift as drift_mod
+
+            try:
+                report = drift_mod.compute(
+                    args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
+                    parameters=_parameters(args.parameters),
+                    target=drift_mod.Target(args.region, args.endpoint_url), progress=err,
+                )
+            except CliError as exc:
+                err.write(f"ecr-repos drift: error: {exc}\n")
+                return drift_mod.EXIT_FAILED
+            out.write(drift_mod.as_json(report) if args.output == "json" else drift_mod.as_text(report))
+            return drift_mod.EXIT_DRIFT if report.differences else drift_mod.EXIT_CLEAN
         if args.command == "demo":
             from . import demo
 

@@ -65,10 +65,12 @@ def test_demo_with_a_bad_template_fails_cleanly():
 
 
 @pytest.mark.parametrize("command,words", [
-    ([], ["validate", "plan", "demo", "exit codes"]),
+    ([], ["validate", "plan", "drift", "demo", "exit codes"]),
     (["validate"], ["file:line: path: message", "exit codes"]),
     (["plan"], ["--logical-id", "--stack-name", "--region", "--endpoint-url", "--parameters", "--output",
                 "read calls only", "Ownership"]),
+    (["drift"], ["--logical-id", "--stack-name", "--stack-id", "--region", "--endpoint-url", "--parameters",
+                 "--output", "read calls only", "ReconcileToken", "0 no drift, 2 drift found, 1 error"]),
     (["demo"], ["moto", "provider.handler.handler", "templates/example.yaml"]),
 ])
 def test_every_command_documents_itself(command, words):

@@ -322,3 +322,39 @@ def test_policies_others_extended_cost_no_write_on_a_tag_change_and_one_read_eac
 
     assert writes(calls) == Counter({"TagResource": n})
     assert reads(calls)["GetRepositoryPolicy"] == n
+
+
+def test_reconcile_token_update_reads_every_repository_once_and_repairs_only_the_drift(calls, plain):
+    """The repair's cost: one full read per declared repository; writes only where a hand change is."""
+    resource = Resource()
+    resource.create(declared(20))
+    plain.put_image_tag_mutability(repositoryName="perf/r04", imageTagMutability="MUTABLE")
+    plain.delete_lifecycle_policy(repositoryName="perf/r07")
+    calls.reset()
+
+    response = resource.update({**declared(20), "ReconcileToken": "1"})
+
+    assert response.ok, response.reason
+    assert response.physical_id == resource.history[0][1].physical_id  # not a set change: same id
+    assert writes(calls) == Counter({"PutImageTagMutability": 1, "PutLifecyclePolicy": 1})
+    assert calls.writes_by_repo() == Counter({"perf/r04": 1, "perf/r07": 1})
+    assert reads(calls) == Counter(
+        {"DescribeRepositories": 1, "ListTagsForResource": 20, "GetLifecyclePolicy": 20, "GetRepositoryPolicy": 20}
+    )
+
+
+def test_an_update_with_the_same_token_keeps_the_cheap_path(calls, plain):
+    resource = Resource()
+    resource.create({**declared(20), "ReconcileToken": "1"})
+    plain.delete_lifecycle_policy(repositoryName="perf/r07")
+    calls.reset()
+
+    changed = {**declared(20), "ReconcileToken": "1"}
+    changed["EcrRepositories"]["perf/r03"]["ScanOnPush"] = False
+    response = resource.update(changed)
+
+    assert response.ok, response.reason
+    assert writes(calls) == Counter({"PutImageScanningConfiguration": 1})  # perf/r07's hand change waits
+    assert reads(calls) == Counter(
+        {"DescribeRepositories": 1, "ListTagsForResource": 1, "GetLifecyclePolicy": 1, "GetRepositoryPolicy": 1}
+    )

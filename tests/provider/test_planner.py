@@ -159,6 +159,8 @@ def test_names_to_inspect():
     new = desired({"a1": {}, "b1": {"IsImmutable": "false"}, "d1": {}, "e1": {}})
     assert planner.names_to_inspect(new, old, {"a1", "b1", "c1", "d1"}) == {"b1", "d1"}
     assert planner.names_to_inspect(new, None, {"a1", "b1", "d1"}) == {"a1", "b1", "d1"}
+    # A repair (ReconcileToken changed) reads every declared repository that exists.
+    assert planner.names_to_inspect(new, old, {"a1", "b1", "c1", "d1"}, full=True) == {"a1", "b1", "d1"}
 
 
 @pytest.mark.parametrize(

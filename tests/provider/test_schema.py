@@ -154,7 +154,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from provider.schema import _validator, surely_valid  # noqa: E402
 
-_KEYS = ["ServiceToken", "EcrRepositories", "Tags", "EmptyOnDelete", "AdoptExisting", "ServiceTimeout",
+_KEYS = ["ServiceToken", "EcrRepositories", "Tags", "EmptyOnDelete", "AdoptExisting", "ServiceTimeout", "ReconcileToken",
          "IsImmutable", "ExpireAllImages", "ExpirationRules", "LifecyclePolicyText", "AdditionalPushAccountIds",
          "AdditionalPullAccountIds", "ScanOnPush", "TagPattern", "Days", "app/api", "App", "aws:x", "team",
          "RepositoryDefaults", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays", "MutableTagPatterns",
@@ -192,7 +192,8 @@ def _valid_document():
     return st.fixed_dictionaries(
         {"ServiceToken": st.just("arn:aws:lambda:us-east-1:123456789012:function:p"),
          "EcrRepositories": st.dictionaries(names, repo.filter(_fits), max_size=3)},
-        optional={"AdoptExisting": st.booleans(), "EmptyOnDelete": st.booleans(), "ServiceTimeout": st.integers(1, 3600)})
+        optional={"AdoptExisting": st.booleans(), "EmptyOnDelete": st.booleans(), "ServiceTimeout": st.integers(1, 3600),
+                  "ReconcileToken": st.text(max_size=20)})
 
 
 def _fits(repo):

@@ -175,3 +175,12 @@ def test_a_bad_default_is_reported_once_at_its_own_path():
 ])
 def test_encryption_matches(want, have, ok):
     assert spec.encryption_matches(*want, *have) is ok
+
+
+def test_reconcile_token_is_any_string_and_defaults_to_empty():
+    assert spec.parse(props({"app/api": {}})).reconcile_token == ""
+    assert spec.parse(props({"app/api": {}}, ReconcileToken="2026-12-02 after the audit")).reconcile_token == (
+        "2026-12-02 after the audit")
+    with pytest.raises(InvalidProperties) as raised:
+        spec.parse(props({"app/api": {}}, ReconcileToken="x" * 257))
+    assert "ReconcileToken" in str(raised.value) and "at most 256 characters" in str(raised.value)
