@@ -178,10 +178,11 @@ class Executor:
     # --- writes --------------------------------------------------------------------------------
 
     def apply(self, plan: Plan) -> None:
-        """Run the plan: repositories concurrently, each one's actions in order. Stops starting new
-        work at the first failure or at the deadline; raises what went wrong."""
-        groups = [c for c in plan.changes if c.actions]
-        total = sum(len(c.actions) for c in groups)
+        """Run the plan: repositories concurrently, each one's actions in order; the changes of phase 1
+        only once every action of phase 0 succeeded. Stops starting new work at the first failure or at
+        the deadline; raises what went wrong."""
+        phases = [[c for c in plan.changes if c.actions and c.phase == p] for p in (0, 1)]
+        total = sum(len(c.actions) for group in phases for c in group)
         done = [0]
         lock = threading.Lock()
         failed = threading.Event()
@@ -211,7 +212,10 @@ class Executor:
                 with lock:
                     done[0] += 1
 
-        self._map(run, groups)
+        for groups in phases:
+            self._map(run, groups)
+            if errors or not_empty:
+                break
         if errors:
             raise next((e for e in errors if not isinstance(e, OutOfTime)), errors[0])
         if not_empty:

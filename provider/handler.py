@@ -111,14 +111,18 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
 
     desired = spec.parse(request.properties, request.partition)
     old = None
+    transition, undoes = "", None
     if request.kind == "Update" and request.old_properties is not None:
         if request.old_properties == request.properties:
             old = desired  # a resend (rollback) of the same properties: parsing is pure, skip the second pass
         else:
-            old, _ = spec.check(request.old_properties, request.partition)
+            old = spec.previous(request.old_properties, request.partition)
+            transition = ownership.transition(request.old_properties, request.properties)
+            undoes = ownership.transition(request.properties, request.old_properties)
 
     executor = _executor(request, context)
-    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen)
+    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, transition=transition,
+                            undoes=undoes)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise OwnershipConflict(first.repo, first.owner_stack)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .executor import Executor
 from .ownership import Owner
-from .planner import Plan, RepoState, names_to_check_refs, names_to_inspect, plan_apply
+from .planner import Plan, RepoState, names_to_inspect, names_to_read_tags, needs_ledger, plan_apply
 from .spec import ResourceSpec
 
 
@@ -18,16 +18,30 @@ def read_and_plan(
     owner: Owner,
     request_gen: str,
     old_gen: str | None,
+    *,
+    transition: str = "",
+    undoes: str | None = None,
 ) -> tuple[Plan, dict[str, RepoState | None]]:
     """The plan of a Create (``old`` is None) or an Update, and the states it was made from: an
-    entry for every declared and every dropped name (``None``: the repository does not exist)."""
+    entry for every declared and every dropped name (``None``: the repository does not exist).
+
+    Reads: the registry (by name for the same set, else its pages); every new or changed
+    repository's tags and policies; the tags of every dropped one; and only when the Update removes
+    a repository the current id holds (or meets the mark of a rolled-back removal), the tags of every
+    kept one, to find the ledger wherever an earlier removal put it."""
     names = set(desired.repos) | (set(old.repos) if old else set())
     # The same set as before should all exist: look it up by name. New names: page the registry.
     same_set = old is not None and set(old.repos) == set(desired.repos)
     existing = executor.find(names) if same_set else executor.list_repositories()
-    executor.remember_arns(existing)
+    executor.remember_arns({n: s for n, s in existing.items() if n in names})
     states: dict[str, Any] = {n: existing.get(n) for n in names}
-    full = names_to_inspect(desired, old, set(existing))
+    present = set(existing) & names
+    full = names_to_inspect(desired, old, present)
     states.update(executor.inspect(existing, full))
-    states.update(executor.inspect(existing, names_to_check_refs(desired, old, set(existing)) - full, policies=False))
-    return plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen), states
+    states.update(executor.inspect(existing, names_to_read_tags(desired, old, present) - full, policies=False))
+    if old is not None and needs_ledger(desired, old, states, owner, old_gen, undoes):
+        kept = {n for n in set(desired.repos) & set(old.repos) & present if states[n].tags is None}
+        states.update(executor.inspect(existing, kept, policies=False))
+    plan = plan_apply(desired, states, owner, request_gen, old=old, old_gen=old_gen, transition=transition,
+                      undoes=undoes)
+    return plan, states

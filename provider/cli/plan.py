@@ -518,8 +518,8 @@ def _operations(actions: tuple[Any, ...]) -> list[str]:
     for action in actions:
         if isinstance(action, (TagRepository, UntagRepository)):
             keys = [t[0] for t in action.tags] if isinstance(action, TagRepository) else list(action.keys)
-            if all(k.startswith(ownership.REF_PREFIX) for k in keys):
-                continue  # only the physical-id reference: bookkeeping
+            if all(ownership.is_bookkeeping(k) for k in keys):
+                continue  # only the provider's bookkeeping of physical ids
         out.append(names.get(type(action).__name__, type(action).__name__))
     return out
 
