@@ -15,7 +15,7 @@ from .errors import InvalidProperties, Problem
 from .ownership import PREFIX
 from .schema import coerce, schema_problems
 
-MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps 6 for its own (owner, origin, references)
+MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps at most 6 (ownership.OWN_TAGS) for its own
 
 
 @dataclass(frozen=True)

@@ -412,7 +412,7 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
     physical id when the Update replaces it."""
     old = None
     if deployed.properties is not None:
-        old, _ = spec.check(deployed.properties, partition)  # as the handler: invalid old properties count as none
+        old = spec.previous(deployed.properties, partition)  # as the handler: names and tags of invalid ones
     old_gen = ownership.generation_of(deployed.physical_id)
     plan, states = read_and_plan(executor, desired, old, owner, PLAN_GEN, old_gen)
     report.old_source = FROM_DEPLOYED if deployed.properties is not None else FROM_NONE
