@@ -46,7 +46,7 @@ def test_own_tags_and_user_tags_fit_ecrs_quota_together():
 
     schema = json.loads((Path(__file__).resolve().parents[2] / "schema" / "ecr-repos.schema.json").read_text())
     assert spec.MAX_USER_TAGS + ownership.OWN_TAGS == ownership.MAX_TAGS == 50
-    assert schema["properties"]["Tags"]["maxProperties"] == spec.MAX_USER_TAGS
+    assert schema["definitions"]["Tags"]["maxProperties"] == spec.MAX_USER_TAGS
 
 
 @pytest.mark.parametrize("value,expected", [
