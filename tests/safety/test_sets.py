@@ -276,3 +276,17 @@ def test_a_cleanup_of_a_replacement_the_previous_release_made(ecr):
     final = resource.send(resource.event("Delete", repos("app/a", "app/c"),
                                          physical_id=resource.physical_id.rsplit(":", 1)[0] + ":" + new_gen))
     assert final.ok and snapshot(ecr) == {}
+
+
+def test_removing_the_repository_that_holds_the_ledger_moves_it(ecr):
+    stack = Stack("anchor", "Repos")
+    assert stack.create({"Repos": repos("app/a", "app/b", "app/c", "app/d")}).status == "CREATE_COMPLETE"
+    assert stack.update({"Repos": repos("app/a", "app/b", "app/c")}).cleanup["Repos"].ok
+    assert ownership.LEDGER in snapshot(ecr)["app/a"]["tags"]  # the first kept repository
+    outcome = stack.update({"Repos": repos("app/b", "app/c")})
+    assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].ok
+    after = snapshot(ecr)
+    assert set(after) == {"app/b", "app/c"} and ownership.LEDGER in after["app/b"]["tags"]
+    assert all(len(_own(s["tags"])) <= ownership.OWN_TAGS for s in after.values())
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert snapshot(ecr) == {}
