@@ -399,6 +399,8 @@ def _ledger_change(desired: ResourceSpec, old: ResourceSpec | None, states: dict
     found = latest_ledger(states, owner)
     current = found[1] if found else None
     if deferred:
+        if current and new_gen in (current.dead, current.retired):
+            return None  # a late duplicate of an Update whose id was already rolled back: never revive it
         kept = [n for n in sorted(set(desired.repos) & set(old.repos)) if _ours(states.get(n), owner)]
         if not kept:
             return None  # every repository is dropped: each Delete then removes all it names

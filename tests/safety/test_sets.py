@@ -290,3 +290,16 @@ def test_removing_the_repository_that_holds_the_ledger_moves_it(ecr):
     assert all(len(_own(s["tags"])) <= ownership.OWN_TAGS for s in after.values())
     assert stack.delete().status == "DELETE_COMPLETE"
     assert snapshot(ecr) == {}
+
+
+def test_a_late_duplicate_of_a_rolled_back_removal_does_not_revive_it(ecr):
+    resource = Resource(stack_name="late")
+    resource.create(repos("app/a", "app/b"))
+    old_id, old, new = resource.physical_id, repos("app/a", "app/b"), repos("app/a")
+    event = resource.event("Update", new, physical_id=old_id, old_properties=old)
+    updated = resource.send(event)
+    assert resource.send(resource.event("Delete", new, physical_id=updated.physical_id)).ok  # the rollback
+    assert resource.send(event).ok  # Lambda delivers the Update again, long after
+    # the stack's Delete of the id CloudFormation kept still removes everything
+    assert resource.send(resource.event("Delete", old, physical_id=old_id)).ok
+    assert snapshot(ecr) == {}
