@@ -350,7 +350,7 @@ def plan_apply(
             assert state is not None
             decisions[name] = _decide_removed(state, old_gen, undoes)
     deferred = [n for n, d in decisions.items() if d == DEFER]
-    new_gen = old_gen if (old is not None and old_gen and not deferred) else request_gen
+    new_gen = old_gen if (old_gen and not deferred) else request_gen
 
     changes: list[RepoChange] = []
     conflicts: list[Conflict] = []

@@ -303,3 +303,19 @@ def test_a_late_duplicate_of_a_rolled_back_removal_does_not_revive_it(ecr):
     # the stack's Delete of the id CloudFormation kept still removes everything
     assert resource.send(resource.event("Delete", old, physical_id=old_id)).ok
     assert snapshot(ecr) == {}
+
+
+def test_a_set_change_after_an_interrupted_cleanup_stays_within_50_tags(ecr):
+    from tests.support.registry import Fault, faults
+
+    stack = Stack("quota2", "Repos")
+    assert stack.create({"Repos": repos("app/a", "app/b", "app/c", Tags=USER_TAGS)}).status == "CREATE_COMPLETE"
+    resource = stack["Repos"]
+    assert resource.update(repos("app/a", "app/b", Tags=USER_TAGS)).ok
+    with faults(Fault("delete_repository", error=("InvalidParameterException", "Injected"), repository="app/c")):
+        assert resource.cleanup().status == "FAILED"
+    outcome = stack.update({"Repos": repos("app/a", "app/d", Tags=USER_TAGS)})
+    assert outcome.status == "UPDATE_COMPLETE", outcome.responses["Repos"].reason
+    assert outcome.cleanup["Repos"].ok
+    assert all(len(s["tags"]) <= 50 for s in snapshot(ecr).values())
+    assert set(snapshot(ecr)) == {"app/a", "app/c", "app/d"}  # app/c: its cleanup was interrupted, kept
