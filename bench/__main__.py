@@ -3,7 +3,8 @@
 Every ECR call goes to moto in-process and sleeps a simulated 25 ms first (a botocore
 ``before-send`` hook); calls are counted with a ``before-parameter-build`` hook. Options:
 ``--sizes 10,100,500``, ``--sweep 8,16,32`` (pool sizes for Create/Delete of the largest size),
-``--no-cold``, ``--no-zip``.
+``--no-cold``, ``--no-zip``; ``--only sets`` runs only the set-change rows (add 1 of N, remove 1 of N
+with its cleanup) for ``--set-sizes`` (10,100,500,2000).
 """
 
 from __future__ import annotations
@@ -88,6 +89,23 @@ def run_sizes(sizes: list[int], repeat: int) -> list[str]:
     return lines
 
 
+def run_sets(sizes: list[int], repeat: int) -> list[str]:
+    """One repository added to, and one removed from, a map of N: the provider against bare boto3."""
+    pool = os.environ.get("ECR_REPOS_CONCURRENCY", "")
+    header = (f"{'N':>5}  {'request':<32} {'wall s':>7} {'reads':>6} {'writes':>6}   {'bare s':>7} {'calls':>6}")
+    lines = [f"set changes, best of {repeat}; provider pool {pool}, {scenarios.LATENCY * 1000:.0f} ms per call; "
+             "the map of N is created untimed first", header, "-" * len(header)]
+    for n in sizes:
+        mine = _best(scenarios.sets_provider_run, n, repeat)
+        bare = _best(scenarios.sets_bare_run, n, repeat)
+        for label in scenarios.SET_ROWS:
+            m, b = mine[label], bare[label]
+            flag = "" if m.ok else f"  FAILED: {m.detail}"
+            lines.append(f"{n:>5}  {label:<32} {m.seconds:>7.2f} {m.reads:>6} {m.writes:>6}   {b.seconds:>7.2f} "
+                         f"{b.reads + b.writes:>6}{flag}")
+    return lines
+
+
 def run_sweep(n: int, pools: list[int], repeat: int) -> list[str]:
     lines = [f"pool size sweep, N = {n}, best of {repeat}: provider wall seconds"]
     saved = os.environ.get("ECR_REPOS_CONCURRENCY")
@@ -168,10 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
+    parser.add_argument("--only", choices=["sets"], help="run only these rows")
+    parser.add_argument("--set-sizes", default="10,100,500,2000")
     args = parser.parse_args(argv)
     scenarios.setup_environment()
     if "ECR_REPOS_CONCURRENCY" not in os.environ and deployed_pool():
         os.environ["ECR_REPOS_CONCURRENCY"] = deployed_pool() or ""  # measure what is deployed
+    if args.only == "sets":
+        print("\n".join(run_sets([int(s) for s in args.set_sizes.split(",") if s], args.repeat)))
+        return 0
     sections = [run_sizes([int(s) for s in args.sizes.split(",") if s], args.repeat)]
     if args.sweep:
         sizes = [int(s) for s in args.sizes.split(",") if s]

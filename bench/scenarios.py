@@ -159,3 +159,72 @@ def bare_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
     out["Delete"], _ = timed(calls, lambda: _in_threads(
         lambda name: client.delete_repository(repositoryName=name), desired.names))
     return out
+
+
+# --- set changes: one repository added to, or removed from, a map of N ---------------------------
+
+SET_ROWS = ("add 1 of N", "remove 1 of N, with its cleanup")
+
+
+def _sum(a: Measure, b: Measure) -> Measure:
+    return Measure(a.seconds + b.seconds, a.reads + b.reads, a.writes + b.writes, a.ok and b.ok,
+                   a.detail or b.detail)
+
+
+def sets_provider_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
+    """A resource of ``n`` repositories (created untimed); one added (an in-place Update), then one
+    removed: the Update and CloudFormation's cleanup Delete of the old id, timed together."""
+    from tests.support.cfn import Resource
+
+    props = properties(n)
+    resource = Resource(stack_name=f"sets-{n}")
+    created = resource.create(props)
+    assert created.ok, created.reason
+    grown = copy.deepcopy(props)
+    extra = f"bench/app-{n:04d}"
+    grown["EcrRepositories"][extra] = copy.deepcopy(props["EcrRepositories"][sorted(props["EcrRepositories"])[0]])
+
+    def checked(measure: Measure, response: Any) -> Measure:
+        if response is not None and not response.ok:
+            measure.ok, measure.detail = False, response.reason
+        return measure
+
+    out: dict[str, Measure] = {}
+    added, response = timed(calls, lambda: resource.update(grown))
+    out[SET_ROWS[0]] = checked(added, response)
+    # then one of the N created at first is removed (N stay declared)
+    shrunk = copy.deepcopy(grown)
+    shrunk["EcrRepositories"].pop(sorted(props["EcrRepositories"])[-1])
+    updated, response = timed(calls, lambda: resource.update(shrunk))
+    out_update = checked(updated, response)
+    cleanup, response = timed(calls, resource.cleanup)
+    out[SET_ROWS[1]] = _sum(out_update, checked(cleanup, response))
+    return out
+
+
+def sets_bare_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
+    """The minimal calls of the same two changes: CreateRepository + PutLifecyclePolicy (+
+    SetRepositoryPolicy) of the new repository; one DeleteRepository."""
+    from provider import spec
+
+    token = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bench"}
+    desired = spec.parse({**token, **properties(n)})
+    client = _bare_client()
+    owner_tags = {"ecr-repos:owner": "0" * 32, "ecr-repos:origin": "created"}
+
+    def create(name: str, repo: Any) -> None:
+        client.create_repository(
+            repositoryName=name, imageTagMutability=repo.mutability,
+            imageScanningConfiguration={"scanOnPush": repo.scan_on_push},
+            tags=[{"Key": k, "Value": v} for k, v in sorted({**repo.tag_map, **owner_tags}.items())])
+        client.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=repo.lifecycle_policy)
+        if repo.repository_policy:
+            client.set_repository_policy(repositoryName=name, policyText=repo.repository_policy)
+
+    _in_threads(lambda name: create(name, desired.repos[name]), desired.names)
+    first = desired.repos[desired.names[0]]  # the added one has the first one's settings (a policy too)
+    extra = f"bench/app-{n:04d}"
+    out: dict[str, Measure] = {}
+    out[SET_ROWS[0]], _ = timed(calls, lambda: create(extra, first))
+    out[SET_ROWS[1]], _ = timed(calls, lambda: client.delete_repository(repositoryName=extra))
+    return out

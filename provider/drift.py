@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from . import access, ownership
@@ -154,12 +154,24 @@ def _extras(action: Any, state: RepoState | None, known: tuple[str, ...]) -> tup
     """Fields of an action beyond the ones described (e.g. exclusion patterns added later), each
     with the live value of the same name when the state has one."""
     lines = []
-    for f in fields(action):
-        if f.name == "repo" or f.name in known:
+    for name in _field_names(action):
+        if name == "repo" or name in known:
             continue
-        value = getattr(action, f.name)
-        lines.append(f"{f.name}: live {getattr(state, f.name, None)!r}, declared {value!r}")
+        value = getattr(action, name)
+        lines.append(f"{name}: live {getattr(state, name, None)!r}, declared {value!r}")
     return tuple(lines)
+
+
+def _field_names(action: Any) -> list[str]:
+    """An action's fields: the planner's records list them in ``__slots__`` (subclasses add theirs)."""
+    names: list[str] = []
+    for klass in reversed(type(action).__mro__):
+        for name in getattr(klass, "__slots__", ()):
+            if name not in names:
+                names.append(name)
+    if is_dataclass(action):
+        names += [f.name for f in fields(action) if f.name not in names]
+    return names
 
 
 def _show(value: Any) -> str:
@@ -177,7 +189,7 @@ def _mutability(state: RepoState | None) -> str | None:
 def _unknown(action: Any) -> Difference:
     """An action this module has no words for yet: named by its type, with its fields."""
     name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(action).__name__).lower()
-    values = {f.name: getattr(action, f.name) for f in fields(action) if f.name != "repo"}
+    values = {name: getattr(action, name) for name in _field_names(action) if name != "repo"}
     shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
     return Difference(action.repo, name, f"{type(action).__name__}({shown})",
                       declared=json.loads(json.dumps(values, default=str)))

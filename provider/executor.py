@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from . import access
@@ -181,12 +180,12 @@ class Executor:
             tags = self._call(name, "ListTagsForResource", self.client.list_tags_for_resource, resourceArn=state.arn)
             tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}
             if not policies:
-                return replace(state, tags=tag_map)
+                return state.replace(tags=tag_map)
             life = self._optional(name, "GetLifecyclePolicy", self.client.get_lifecycle_policy,
                                   "LifecyclePolicyNotFoundException", "lifecyclePolicyText")
             policy = self._optional(name, "GetRepositoryPolicy", self.client.get_repository_policy,
                                     "RepositoryPolicyNotFoundException", "policyText")
-            return replace(state, tags=tag_map, lifecycle_policy=life, repository_policy=policy, policies_read=True)
+            return state.replace(tags=tag_map, lifecycle_policy=life, repository_policy=policy, policies_read=True)
 
         wanted = sorted(n for n in names if n in states)
         return dict(zip(wanted, self._map(read, wanted)))
@@ -213,10 +212,11 @@ class Executor:
     # --- writes --------------------------------------------------------------------------------
 
     def apply(self, plan: Plan) -> None:
-        """Run the plan: repositories concurrently, each one's actions in order. Stops starting new
-        work at the first failure or at the deadline; raises what went wrong."""
-        groups = [c for c in plan.changes if c.actions]
-        total = sum(len(c.actions) for c in groups)
+        """Run the plan: repositories concurrently, each one's actions in order; the changes of phase 1
+        only once every action of phase 0 succeeded. Stops starting new work at the first failure or at
+        the deadline; raises what went wrong."""
+        phases = [[c for c in plan.changes if c.actions and c.phase == p] for p in (0, 1)]
+        total = sum(len(c.actions) for group in phases for c in group)
         done = [0]
         lock = threading.Lock()
         failed = threading.Event()
@@ -248,7 +248,10 @@ class Executor:
                 with lock:
                     done[0] += 1
 
-        self._map(run, groups)
+        for groups in phases:
+            self._map(run, groups)
+            if errors or not_empty:
+                break
         if errors:
             raise next((e for e in errors if not isinstance(e, OutOfTime)), errors[0])
         if not_empty:

@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from crhelper import CfnResource
@@ -105,19 +104,24 @@ def _new_helper() -> CfnResource:
 helper = _new_helper()
 
 
-@dataclass(frozen=True)
 class Request:
-    """What the provider needs from a CloudFormation event."""
+    """What the provider needs from a CloudFormation event (a plain slotted class: cheaper to define
+    at import than a frozen dataclass, for the cold start)."""
 
-    kind: str
-    owner: Owner
-    account: str
-    region: str
-    partition: str
-    request_id: str
-    physical_id: str | None
-    properties: dict[str, Any]
-    old_properties: dict[str, Any] | None
+    __slots__ = ("kind", "owner", "account", "region", "partition", "request_id", "physical_id", "properties",
+                 "old_properties")
+
+    def __init__(self, *, kind: str, owner: Owner, account: str, region: str, partition: str, request_id: str,
+                 physical_id: str | None, properties: dict[str, Any], old_properties: dict[str, Any] | None):
+        self.kind = kind
+        self.owner = owner
+        self.account = account
+        self.region = region
+        self.partition = partition
+        self.request_id = request_id
+        self.physical_id = physical_id
+        self.properties = properties
+        self.old_properties = old_properties
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> "Request":
@@ -154,16 +158,20 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
 
     desired = spec.parse(request.properties, request.partition, region=request.region)
     old = None
+    transition, undoes = "", None
     if request.kind == "Update" and request.old_properties is not None:
         if request.old_properties == request.properties:
             old = desired  # a resend (rollback) of the same properties: parsing is pure, skip the second pass
         else:
-            old, _ = spec.check(request.old_properties, request.partition, region=request.region)
+            old = spec.previous(request.old_properties, request.partition, region=request.region)
+            transition = ownership.transition(request.old_properties, request.properties)
+            undoes = ownership.transition(request.properties, request.old_properties)
 
     executor = _executor(request, context)
     # A changed ReconcileToken asks for a repair: every declared repository is read and corrected.
     repair = old is not None and old.reconcile_token != desired.reconcile_token
-    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair)
+    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair, transition=transition,
+                            undoes=undoes)
     if plan.conflicts:
         first = plan.conflicts[0]
         raise conflict_error(first.repo, first.owner_stack, first.encryption)

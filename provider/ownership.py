@@ -1,31 +1,44 @@
-"""Who owns a repository, and which physical ids hold it: the provider's tags.
+"""Who owns a repository, and which physical ids (generations) hold it: the provider's tags.
 
-Every repository the resource manages carries:
+Every repository the resource manages carries at most six tags of the provider's own:
 - ``ecr-repos:owner``       a hash of the stack id and logical id: the only test of ownership;
 - ``ecr-repos:stack``, ``ecr-repos:logical-id``  the same owner, readable, for messages;
-- ``ecr-repos:origin``      ``created`` or ``adopted``: adopted repositories are released, never deleted;
-- ``ecr-repos:ref:<gen>``   one per physical id (generation) that declares the repository.
+- ``ecr-repos:origin``      ``created:<gen>:<doc>`` or ``adopted:<gen>:<doc>``: adopted repositories are
+                            released, never deleted; ``gen`` is the generation that created or took it,
+                            ``doc`` the id of the in-place Update that added it (from its old and new
+                            documents; empty on Create): that Update's rollback removes it at once;
+- ``ecr-repos:drop``        ``<gen>:<child>`` on a repository an Update removed: generation ``gen`` holds
+                            it, its successor ``child`` does not; only the cleanup Delete of ``gen``,
+                            while ``child`` is live, acts on it;
+- ``ecr-repos:ledger``      on one kept repository (the anchor) after a removal: ``<n>:<live>:<pending>:
+                            <retired>:<dead>``, the state of the resource's generations (see below).
 
-A physical id is ``ecr-repos:<stack name>:<logical id>:<gen>``. An Update that adds or removes
-repositories returns a new generation, so CloudFormation deletes the old id only after the whole
-stack update succeeded (or the new one if it failed). A Delete lets go of its own reference, and a
-repository is removed only when its last reference goes.
+A physical id is ``ecr-repos:<stack name>:<logical id>:<gen>``. Only an Update that removes a repository
+the current generation holds takes a new generation; additions and settings keep the id. Repositories
+the Update keeps are never written for it: the ledger alone tells every later Delete whether its
+generation is live, superseded (a cleanup Delete) or a rolled-back child. Releases before this one
+wrote ``ecr-repos:ref:<gen>`` per generation holding a repository; those are still read (legacy).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 PREFIX = "ecr-repos:"
 OWNER = "ecr-repos:owner"
 STACK = "ecr-repos:stack"
 LOGICAL_ID = "ecr-repos:logical-id"
 ORIGIN = "ecr-repos:origin"
-REF_PREFIX = "ecr-repos:ref:"
+DROP = "ecr-repos:drop"
+LEDGER = "ecr-repos:ledger"
+REF_PREFIX = "ecr-repos:ref:"  # legacy: one per generation holding the repository (earlier releases)
 CREATED = "created"
 ADOPTED = "adopted"
+MAX_TAGS = 50  # ECR's quota per repository (TooManyTagsException)
+OWN_TAGS = 6  # owner, stack, logical-id, origin, drop, ledger: the most the provider keeps at once
 
 _GEN = re.compile(r"^[0-9a-f]{12}$")
 
@@ -34,14 +47,24 @@ UNOWNED = "unowned"
 OTHER = "other"
 
 
-@dataclass(frozen=True)
 class Owner:
-    stack_id: str
-    logical_id: str
+    """A resource's identity: the stack id and logical id."""
 
-    @property
-    def token(self) -> str:
-        return hashlib.sha256(f"{self.stack_id}|{self.logical_id}".encode()).hexdigest()[:32]
+    __slots__ = ("stack_id", "logical_id", "token")
+
+    def __init__(self, stack_id: str, logical_id: str):
+        self.stack_id = stack_id
+        self.logical_id = logical_id
+        self.token = hashlib.sha256(f"{stack_id}|{logical_id}".encode()).hexdigest()[:32]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Owner) and (self.stack_id, self.logical_id) == (other.stack_id, other.logical_id)
+
+    def __hash__(self) -> int:
+        return hash((self.stack_id, self.logical_id))
+
+    def __repr__(self) -> str:
+        return f"Owner({self.stack_id!r}, {self.logical_id!r})"
 
     @property
     def stack_name(self) -> str:
@@ -72,12 +95,83 @@ def generation_of(physical_id: str | None) -> str | None:
     return gen if _GEN.match(gen) else None
 
 
+def document_hash(properties: Any) -> str:
+    """A short hash of a property document as CloudFormation sent it (key order ignored)."""
+    text = json.dumps(properties, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def transition(before: Any, after: Any) -> str:
+    """The id of an Update from document ``before`` to ``after``. Its rollback Update (``after`` back to
+    ``before``) has ``transition(after, before)`` as its reverse: ``transition(before, after)``."""
+    both = f"{document_hash(before)}>{document_hash(after)}"
+    return hashlib.sha256(both.encode()).hexdigest()[:12]
+
+
+def origin_value(kind: str, gen: str, doc: str) -> str:
+    return f"{kind}:{gen}:{doc}"
+
+
+class Origin(NamedTuple):
+    kind: str  # CREATED or ADOPTED
+    gen: str | None  # None: written by an earlier release ("created" / "adopted" alone)
+    doc: str | None
+
+
+def origin_of(tags: dict[str, str]) -> Origin:
+    parts = tags.get(ORIGIN, CREATED).split(":")
+    kind = ADOPTED if parts[0] == ADOPTED else CREATED
+    return Origin(kind, parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
+
+
+def is_adopted(tags: dict[str, str]) -> bool:
+    return origin_of(tags).kind == ADOPTED
+
+
+def drop_value(gen: str, child: str) -> str:
+    return f"{gen}:{child}"
+
+
+class Ledger(NamedTuple):
+    """The generations of one resource. ``live``: the id CloudFormation holds; ``pending``: the id an
+    Update answered that CloudFormation has not yet committed (cleanup) or rolled back; ``retired``: the
+    last live id a cleanup Delete let go of; ``dead``: the last pending id rolled back."""
+
+    count: int
+    live: str
+    pending: str = ""
+    retired: str = ""
+    dead: str = ""
+
+    def value(self) -> str:
+        return f"{self.count}:{self.live}:{self.pending}:{self.retired}:{self.dead}"
+
+    def mentions(self, gen: str) -> bool:
+        return gen in (self.live, self.pending, self.retired, self.dead)
+
+
+def ledger_of(tags: dict[str, str]) -> Ledger | None:
+    raw = tags.get(LEDGER)
+    if not raw:
+        return None
+    parts = raw.split(":")
+    if len(parts) != 5 or not parts[0].isdigit() or not _GEN.match(parts[1]):
+        return None
+    return Ledger(int(parts[0]), *parts[1:])
+
+
 def ref_key(gen: str) -> str:
     return REF_PREFIX + gen
 
 
 def refs(tags: dict[str, str]) -> set[str]:
+    """Legacy reference tags (releases before the ledger)."""
     return {k[len(REF_PREFIX):] for k in tags if k.startswith(REF_PREFIX)}
+
+
+def is_bookkeeping(key: str) -> bool:
+    """The tags that record which physical ids hold a repository (no user-visible meaning)."""
+    return key in (DROP, LEDGER) or key.startswith(REF_PREFIX)
 
 
 def classify(tags: dict[str, str], owner: Owner) -> str:

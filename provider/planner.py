@@ -1,39 +1,95 @@
 """Pure planning: desired state and actual state in, a plan of small ECR actions out.
 
-No boto3 here. The executor reads the state the planner asks for (``names_to_inspect``),
-the planner decides, the executor applies. Rules:
+No boto3 here. The executor reads the state the planner asks for (``names_to_inspect``,
+``names_to_read_tags``), the planner decides, the executor applies. Rules:
 - A repository is only ever written when it is ours (owner tag) or being adopted.
 - Conflicts (owned by another stack, or unowned without AdoptExisting) make the whole plan
   void: the handler fails before any write.
-- Create/Update never delete a repository: removal is the job of the Delete of the old physical
-  id, which CloudFormation sends only after the stack update succeeded.
+- An Update never deletes a repository the current physical id holds: it marks it (``ecr-repos:drop``)
+  and answers a new id, and the Delete of the old id (CloudFormation's cleanup, only after the whole
+  stack update succeeded) deletes what is marked. Repositories it keeps are not written.
+- How a physical id holds its repositories, and how each request decides: docs/design.md.
+
+Actions and the plan are small immutable records (slotted classes: cheaper to define at import than
+frozen dataclasses, which matters for the Lambda's cold start).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from . import access, lifecycle, ownership
-from .ownership import Owner
+from .ownership import Ledger, Owner
 from .spec import RepoSpec, ResourceSpec, encryption_matches
 
 
-@dataclass(frozen=True)
-class RepoState:
-    """What ECR holds for one repository. ``tags`` is ``None`` when details were not read."""
+class _Record:
+    """An immutable record: fields from ``__slots__`` (defaults in ``_defaults``), compared by value."""
 
+    __slots__: tuple[str, ...] = ()
+    _defaults: dict[str, Any] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        slots = self.__slots__
+        if len(args) > len(slots):
+            raise TypeError(f"{type(self).__name__} takes {len(slots)} fields")
+        values = dict(zip(slots, args))
+        for key, value in kwargs.items():
+            if key not in slots or key in values:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {key!r}")
+            values[key] = value
+        for key in slots:
+            if key not in values:
+                if key not in self._defaults:
+                    raise TypeError(f"{type(self).__name__}: missing field {key!r}")
+                values[key] = self._defaults[key]
+            object.__setattr__(self, key, values[key])
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` applied (``dataclasses.replace`` for these records)."""
+        values = {k: getattr(self, k) for k in self.__slots__}
+        values.update(changes)
+        return type(self)(**values)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._fields() == self._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._fields()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+
+class RepoState(_Record):
+    """What ECR holds for one repository. ``tags`` is ``None`` when details were not read;
+    ``policies_read``: lifecycle_policy and repository_policy hold what ECR has."""
+
+    __slots__ = ("name", "immutable", "scan_on_push", "arn", "tags", "lifecycle_policy", "repository_policy",
+                 "policies_read", "tag_exclusions", "encryption", "kms_key")
+    _defaults = {"arn": "", "tags": None, "lifecycle_policy": None, "repository_policy": None,
+                 "policies_read": False, "tag_exclusions": frozenset(), "encryption": "AES256", "kms_key": None}
     name: str
     immutable: bool
     scan_on_push: bool
-    arn: str = ""
-    tags: dict[str, str] | None = None
-    lifecycle_policy: str | None = None
-    repository_policy: str | None = None
-    policies_read: bool = False  # lifecycle_policy and repository_policy hold what ECR has
+    arn: str
+    tags: dict[str, str] | None
+    lifecycle_policy: str | None
+    repository_policy: str | None
+    policies_read: bool
     # From DescribeRepositories, like immutable and scan_on_push: free with every read.
-    tag_exclusions: frozenset[str] = frozenset()  # imageTagMutabilityExclusionFilters' filters
-    encryption: str = "AES256"
-    kms_key: str | None = None
+    tag_exclusions: frozenset[str]  # imageTagMutabilityExclusionFilters' filters
+    encryption: str
+    kms_key: str | None
+
+    def __hash__(self) -> int:  # tags is a dict
+        return hash((self.name, self.arn))
 
     @property
     def inspected(self) -> bool:
@@ -43,69 +99,73 @@ class RepoState:
 # --- actions: one ECR write each -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CreateRepository:
+class CreateRepository(_Record):
+    __slots__ = ("repo", "immutable", "scan_on_push", "tags", "tag_exclusions", "encryption", "kms_key")
+    _defaults = {"tag_exclusions": (), "encryption": "AES256", "kms_key": None}
     repo: str
     immutable: bool
     scan_on_push: bool
     tags: tuple[tuple[str, str], ...]
-    tag_exclusions: tuple[str, ...] = ()
-    encryption: str = "AES256"
-    kms_key: str | None = None
+    tag_exclusions: tuple[str, ...]
+    encryption: str
+    kms_key: str | None
 
 
-@dataclass(frozen=True)
-class SetMutability:
+class SetMutability(_Record):
+    __slots__ = ("repo", "immutable", "tag_exclusions")
+    _defaults = {"tag_exclusions": ()}
     repo: str
     immutable: bool
-    tag_exclusions: tuple[str, ...] = ()  # non-empty: ..._WITH_EXCLUSION with these filters
+    tag_exclusions: tuple[str, ...]  # non-empty: ..._WITH_EXCLUSION with these filters
 
 
-@dataclass(frozen=True)
-class SetScanOnPush:
+class SetScanOnPush(_Record):
+    __slots__ = ("repo", "scan_on_push")
     repo: str
     scan_on_push: bool
 
 
-@dataclass(frozen=True)
-class PutLifecyclePolicy:
+class PutLifecyclePolicy(_Record):
+    __slots__ = ("repo", "text")
     repo: str
     text: str
 
 
-@dataclass(frozen=True)
-class SetRepositoryPolicy:
+class SetRepositoryPolicy(_Record):
+    __slots__ = ("repo", "text")
     repo: str
     text: str
 
 
-@dataclass(frozen=True)
-class DeleteRepositoryPolicy:
+class DeleteRepositoryPolicy(_Record):
+    __slots__ = ("repo",)
     repo: str
 
 
-@dataclass(frozen=True)
-class TagRepository:
+class TagRepository(_Record):
+    __slots__ = ("repo", "tags")
     repo: str
     tags: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class UntagRepository:
+class UntagRepository(_Record):
+    __slots__ = ("repo", "keys")
     repo: str
     keys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class DeleteRepository:
+class DeleteRepository(_Record):
+    """``force``: EmptyOnDelete, delete the images too."""
+
+    __slots__ = ("repo", "force")
     repo: str
-    force: bool  # EmptyOnDelete: delete the images too
+    force: bool
 
 
-@dataclass(frozen=True)
-class DeleteIfEmpty:
+class DeleteIfEmpty(_Record):
     """Remove an empty repository that only a failed attempt ever held; keep it if it has images."""
 
+    __slots__ = ("repo",)
     repo: str
 
 
@@ -126,51 +186,112 @@ Action = (
 CREATE = "create"
 UPDATE = "update"
 ADOPT = "adopt"
-KEEP = "keep"  # ours and in sync, or only a reference tag changes
+KEEP = "keep"  # ours and in sync, or only the provider's bookkeeping tags change
 DELETE = "delete"
 RELEASE = "release"  # adopted repository handed back, with its images
-UNREF = "unref"  # another physical id still holds it
+UNREF = "unref"  # another physical id still holds it (legacy reference tags)
+DEFER = "defer"  # removed: marked for the Delete of the current id, after the stack update
 
 
-@dataclass(frozen=True)
-class RepoChange:
+class RepoChange(_Record):
+    """``phase`` 0 runs first; phase 1 only once every phase-0 action succeeded."""
+
+    __slots__ = ("repo", "change", "actions", "phase")
+    _defaults = {"actions": (), "phase": 0}
     repo: str
     change: str
-    actions: tuple[Action, ...] = ()
+    actions: tuple[Action, ...]
+    phase: int
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(_Record):
+    """``owner_stack`` None: exists, but no stack owns it."""
+
+    __slots__ = ("repo", "owner_stack", "encryption")
+    _defaults = {"encryption": None}
     repo: str
     owner_stack: str | None  # None: exists, but no stack owns it (or, with encryption, ours)
     # Set when the repository's encryption, fixed at creation, is not the declared one:
     # (what it has, what is declared), each as "AES256" or "KMS <key>".
-    encryption: tuple[str, str] | None = None
+    encryption: tuple[str, str] | None
 
 
-@dataclass(frozen=True)
-class PolicyTooLarge:
+class PolicyTooLarge(_Record):
     """The provider's statements merged with the foreign ones would pass ECR's policy size limit."""
 
+    __slots__ = ("repo", "length", "foreign_length")
     repo: str
     length: int
     foreign_length: int  # characters of the statements others wrote
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(_Record):
+    """``removed``: dropped from the map and held by the current id: left to the Delete of that id."""
+
+    __slots__ = ("physical_id", "changes", "conflicts", "removed", "oversized")
+    _defaults = {"changes": (), "conflicts": (), "removed": (), "oversized": ()}
     physical_id: str
-    changes: tuple[RepoChange, ...] = ()
-    conflicts: tuple[Conflict, ...] = ()
-    removed: tuple[str, ...] = ()  # dropped from the map: left to the Delete of the old physical id
-    oversized: tuple[PolicyTooLarge, ...] = ()  # like conflicts, they void the plan
+    changes: tuple[RepoChange, ...]
+    conflicts: tuple[Conflict, ...]
+    removed: tuple[str, ...]
+    oversized: tuple[PolicyTooLarge, ...]  # like conflicts, they void the plan
 
     @property
     def actions(self) -> list[Action]:
-        return [a for c in self.changes for a in c.actions]
+        return [a for c in sorted(self.changes, key=lambda c: c.phase) for a in c.actions]
 
     def by_change(self, change: str) -> list[str]:
         return [c.repo for c in self.changes if c.change == change]
+
+
+# --- helpers on tags -------------------------------------------------------------------------
+
+
+def _ours(state: RepoState | None, owner: Owner) -> bool:
+    return state is not None and state.tags is not None and ownership.classify(state.tags, owner) == ownership.OURS
+
+
+def latest_ledger(states: dict[str, RepoState | None], owner: Owner) -> tuple[str, Ledger] | None:
+    """The newest ledger among our repositories read, with the repository holding it."""
+    best: tuple[str, Ledger] | None = None
+    for name in sorted(states):
+        state = states[name]
+        if not _ours(state, owner):
+            continue
+        assert state is not None and state.tags is not None
+        ledger = ownership.ledger_of(state.tags)
+        if ledger is not None and (best is None or ledger.count > best[1].count):
+            best = (name, ledger)
+    return best
+
+
+def _tag_changes(name: str, actual: dict[str, str], to_tag: dict[str, str], to_untag: set[str]) -> list[Action]:
+    """UntagResource before TagResource, so that the count never passes ECR's 50 in between; legacy
+    reference tags go too when the new tags would not fit beside them."""
+    to_tag = {k: v for k, v in to_tag.items() if actual.get(k) != v}
+    to_untag = {k for k in to_untag if k in actual and k not in to_tag}
+    after = (set(actual) - to_untag) | set(to_tag)
+    if to_tag and len(after) > ownership.MAX_TAGS:
+        to_untag |= {k for k in actual if k.startswith(ownership.REF_PREFIX)}
+    actions: list[Action] = []
+    if to_untag:
+        actions.append(UntagRepository(name, tuple(sorted(to_untag))))
+    if to_tag:
+        actions.append(TagRepository(name, tuple(sorted(to_tag.items()))))
+    return actions
+
+
+def _held_by(state: RepoState, gen: str | None) -> bool:
+    """Whether the current generation ``gen`` holds a repository of ours its previous properties name.
+
+    Not held: a repository a failed or rolled-back attempt declared (marked dropped from another
+    generation, or, as earlier releases recorded it, without ``gen``'s reference tag)."""
+    assert state.tags is not None
+    drop = state.tags.get(ownership.DROP)
+    if drop and gen and drop.split(":")[0] != gen:
+        return False
+    legacy = ownership.refs(state.tags)
+    return not (legacy and gen and gen not in legacy)
 
 
 # --- Create / Update -------------------------------------------------------------------------
@@ -197,13 +318,42 @@ def names_to_inspect(
     return names
 
 
-def names_to_check_refs(desired: ResourceSpec, old: ResourceSpec | None, existing: set[str]) -> set[str]:
-    """Existing repositories whose tags (only) must be read: on an Update that changes the set of
-    names, every old and new one, to tell which physical id holds what (a rollback sends the old
-    names back) and to drop references of failed attempts."""
-    if old is None or set(old.repos) == set(desired.repos):
+def names_to_read_tags(desired: ResourceSpec, old: ResourceSpec | None, existing: set[str]) -> set[str]:
+    """Existing repositories dropped from the map: their tags (only) decide what the Update does with
+    them (mark for the cleanup, remove at once when only a rolled-back attempt declared them, leave)."""
+    if old is None:
         return set()
-    return (set(desired.repos) | set(old.repos)) & existing
+    return (set(old.repos) - set(desired.repos)) & existing
+
+
+def needs_ledger(desired: ResourceSpec, old: ResourceSpec | None, states: dict[str, RepoState | None],
+                 owner: Owner, old_gen: str | None, undoes: str | None) -> bool:
+    """Whether the Update must read every kept repository's tags to find the ledger: when it removes a
+    repository the current id holds (it writes the ledger), or when a re-declared repository still
+    carries a mark of this generation (a removal was attempted and rolled back: the ledger may name it)."""
+    if old is None:
+        return False
+    for name in set(old.repos) - set(desired.repos):
+        state = states.get(name)
+        if _ours(state, owner) and _decide_removed(state, old_gen, undoes) == DEFER:  # type: ignore[arg-type]
+            return True
+    for name in set(desired.repos) - set(old.repos):
+        state = states.get(name)
+        if _ours(state, owner) and state.tags.get(ownership.DROP, "").split(":")[0] == old_gen:  # type: ignore[union-attr]
+            return True
+    return False
+
+
+def _decide_removed(state: RepoState, old_gen: str | None, undoes: str | None) -> str:
+    """DEFER (mark it: the cleanup Delete removes it) or DELETE (remove it now, if empty: only the
+    Update this one reverses added it, so this is its rollback or an exact revert)."""
+    assert state.tags is not None
+    origin = ownership.origin_of(state.tags)
+    if undoes and origin.doc == undoes:
+        return DELETE
+    if not _held_by(state, old_gen):
+        return DELETE
+    return DEFER
 
 
 def plan_apply(
@@ -214,33 +364,44 @@ def plan_apply(
     *,
     old: ResourceSpec | None = None,
     old_gen: str | None = None,
+    transition: str = "",
+    undoes: str | None = None,
 ) -> Plan:
     """Plan a Create (``old`` is None) or an Update to ``desired``.
 
-    The plan keeps the current physical id (``old_gen``) when it already holds exactly the
-    declared repositories, and takes ``request_gen`` otherwise. ``states`` has an entry for every
-    declared name and, on Update, every name dropped from the map.
+    The physical id stays (``old_gen``) unless the Update removes a repository the current id holds;
+    then it is ``request_gen`` and the removed repositories are marked for the Delete of the current id.
+    ``states`` has an entry for every declared name and, on Update, every name dropped from the map.
+    ``transition``: this Update's id from its old and new documents (ownership.transition), recorded
+    on what it adds; ``undoes``: the id of the Update this one would reverse (a rollback Update sends
+    the old document back): what that Update added and this one drops goes at once, if empty.
     """
-    removed = sorted(set(old.repos) - set(desired.repos)) if old else []
-    new_gen = request_gen
-    if old is not None and old_gen and not _needs_new_generation(desired, old, removed, states, owner, old_gen):
-        new_gen = old_gen
+    removed_names = sorted(set(old.repos) - set(desired.repos)) if old else []
+    decisions = {}
+    for name in removed_names:
+        state = states.get(name)
+        if _ours(state, owner):
+            assert state is not None
+            decisions[name] = _decide_removed(state, old_gen, undoes)
+    deferred = [n for n, d in decisions.items() if d == DEFER]
+    new_gen = old_gen if (old_gen and not deferred) else request_gen
+
     changes: list[RepoChange] = []
     conflicts: list[Conflict] = []
     oversized: list[PolicyTooLarge] = []
-    keep_refs = {new_gen} | ({old_gen} if old_gen else set())
     for name in desired.names:
         want = desired.repos[name]
         state = states.get(name)
         old_repo = old.repos.get(name) if old else None
+        added = old is None or name not in old.repos
         if state is None:
-            changes.append(_create(want, owner, new_gen))
+            changes.append(_create(want, owner, new_gen, transition))
             continue
         if state.tags is None:
             if not _encryption_ok(want, state):
                 conflicts.append(_encryption_conflict(want, state))
                 continue
-            changes.append(_trusted(want, state, new_gen, old_gen))
+            changes.append(_trusted(want, state))
             continue
         kind = ownership.classify(state.tags, owner)
         if kind == ownership.OTHER:
@@ -252,16 +413,25 @@ def plan_apply(
         if not _encryption_ok(want, state):
             conflicts.append(_encryption_conflict(want, state))
             continue
-        change = _reconcile(want, state, owner, new_gen, keep_refs, old_repo, adopt=kind == ownership.UNOWNED)
+        change = _reconcile(want, state, owner, old_repo, old_gen, new_gen, transition,
+                           adopt=kind == ownership.UNOWNED, added=added)
         too_large = _oversized(change)
         if too_large:
             oversized.append(too_large)
         changes.append(change)
-    for name in removed:
-        orphan = _orphan(states.get(name), owner, keep_refs)
-        if orphan:
-            changes.append(orphan)
-    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(removed), tuple(oversized))
+    for name in removed_names:
+        decision = decisions.get(name)
+        state = states.get(name)
+        if decision == DELETE:
+            changes.append(_remove_now(state))  # type: ignore[arg-type]
+        elif decision == DEFER:
+            changes.append(_defer(state, old_gen or "", new_gen))  # type: ignore[arg-type]
+    ledger = _ledger_change(desired, old, states, owner, old_gen, new_gen, deferred)
+    if ledger is not None:
+        changes = _merge(changes, ledger)
+    return Plan(owner.physical_id(new_gen), tuple(changes), tuple(conflicts), tuple(sorted(deferred)),
+                tuple(oversized))
+
 
 
 def _oversized(change: RepoChange) -> PolicyTooLarge | None:
@@ -286,53 +456,68 @@ def _encryption_conflict(want: RepoSpec, state: RepoState) -> Conflict:
                                       _encryption_text(want.encryption, want.kms_key)))
 
 
-def _held_by(state: RepoState | None, gen: str) -> bool:
-    return state is not None and state.tags is not None and ownership.ref_key(gen) in state.tags
+def _merge(changes: list[RepoChange], extra: RepoChange) -> list[RepoChange]:
+    return [*changes, extra]
 
 
-def _needs_new_generation(
-    desired: ResourceSpec,
-    old: ResourceSpec,
-    removed: list[str],
-    states: dict[str, RepoState | None],
-    owner: Owner,
-    old_gen: str,
-) -> bool:
-    """Whether the current physical id holds anything but the declared repositories.
-
-    A name new to the map needs a new id unless the current id already holds it (an Update that
-    rolls back a failed one sends such names back); a dropped name needs one only if the current
-    id holds it, so that its removal waits for the Delete of the current id.
-    """
-    for name in desired.repos:
-        if name not in old.repos and not _held_by(states.get(name), old_gen):
-            return True
-    for name in removed:
-        state = states.get(name)
-        if state is None:
-            continue
-        if state.tags is None:
-            return True  # not read: assume the current id holds it
-        if ownership.classify(state.tags, owner) == ownership.OURS and _held_by(state, old_gen):
-            return True
-    return False
-
-
-def _orphan(state: RepoState | None, owner: Owner, keep_refs: set[str]) -> RepoChange | None:
-    """A dropped repository that no live physical id holds: only a failed attempt ever declared it.
-    Remove it if empty (release it if adopted); it never holds the current id's reference."""
-    if state is None or state.tags is None or ownership.classify(state.tags, owner) != ownership.OURS:
+def _ledger_change(desired: ResourceSpec, old: ResourceSpec | None, states: dict[str, RepoState | None],
+                   owner: Owner, old_gen: str | None, new_gen: str, deferred: list[str]) -> RepoChange | None:
+    """The ledger write that ends an Update (phase 1: only once everything else succeeded)."""
+    if old is None or not old_gen:
         return None
-    if ownership.refs(state.tags) & keep_refs:
+    found = latest_ledger(states, owner)
+    current = found[1] if found else None
+    if deferred:
+        if current and new_gen in (current.dead, current.retired):
+            return None  # a late duplicate of an Update whose id was already rolled back: never revive it
+        kept = [n for n in sorted(set(desired.repos) & set(old.repos)) if _ours(states.get(n), owner)]
+        if not kept:
+            return None  # every repository is dropped: each Delete then removes all it names
+        anchor = found[0] if found and found[0] in kept else kept[0]
+        if current and current.live == old_gen:
+            want = Ledger(current.count + 1, old_gen, new_gen, current.retired, current.dead)
+        else:
+            want = Ledger(current.count + 1 if current else 1, old_gen, new_gen)
+        if current and anchor == found[0] and current[1:3] == want[1:3]:
+            return None  # a retried delivery: already written
+        return _ledger_write(anchor, states[anchor], want)  # type: ignore[arg-type]
+    if current is None or found is None or found[0] not in desired.repos:
         return None
-    if state.tags.get(ownership.ORIGIN) == ownership.ADOPTED:
+    # An Update of old_gen proves CloudFormation holds old_gen: an id pending beside it was rolled
+    # back, and one old_gen was pending beside has been committed.
+    if current.live == old_gen and current.pending:
+        return _ledger_write(found[0], states[found[0]], Ledger(current.count + 1, old_gen, "", current.retired,
+                                                                current.pending))  # type: ignore[arg-type]
+    if current.pending == old_gen:
+        return _ledger_write(found[0], states[found[0]], Ledger(current.count + 1, old_gen, "", current.live,
+                                                                current.dead))  # type: ignore[arg-type]
+    return None
+
+
+def _ledger_write(name: str, state: RepoState, ledger: Ledger) -> RepoChange:
+    assert state.tags is not None
+    actions = _tag_changes(name, state.tags, {ownership.LEDGER: ledger.value()}, set())
+    return RepoChange(name, KEEP, tuple(actions), phase=1)
+
+
+def _remove_now(state: RepoState) -> RepoChange:
+    """A dropped repository no live physical id holds: remove it if empty (release it if adopted)."""
+    assert state.tags is not None
+    if ownership.is_adopted(state.tags):
         ours = tuple(sorted(k for k in state.tags if k.startswith(ownership.PREFIX)))
         return RepoChange(state.name, RELEASE, (UntagRepository(state.name, ours),))
     return RepoChange(state.name, DELETE, (DeleteIfEmpty(state.name),))
 
 
-def _create(want: RepoSpec, owner: Owner, gen: str) -> RepoChange:
-    tags = {**want.tag_map, **owner.tags(ownership.CREATED), ownership.ref_key(gen): "1"}
+def _defer(state: RepoState, old_gen: str, new_gen: str) -> RepoChange:
+    assert state.tags is not None
+    actions = _tag_changes(state.name, state.tags, {ownership.DROP: ownership.drop_value(old_gen, new_gen)}, set())
+    return RepoChange(state.name, DEFER, tuple(actions))
+
+
+def _create(want: RepoSpec, owner: Owner, gen: str, doc: str) -> RepoChange:
+    origin = ownership.origin_value(ownership.CREATED, gen, doc)
+    tags = {**want.tag_map, **owner.tags(origin)}
     actions: list[Action] = [
         CreateRepository(want.name, want.immutable, want.scan_on_push, tuple(sorted(tags.items())),
                          want.tag_exclusions, want.encryption, want.kms_key),
@@ -353,12 +538,10 @@ def _settings(want: RepoSpec, state: RepoState) -> list[Action]:
     return actions
 
 
-def _trusted(want: RepoSpec, state: RepoState, new_gen: str, old_gen: str | None) -> RepoChange:
-    """A repository declared alike before and after: only cheap drift and the new reference."""
+def _trusted(want: RepoSpec, state: RepoState) -> RepoChange:
+    """A repository declared alike before and after: only the cheap drift."""
     actions = _settings(want, state)
-    if new_gen != old_gen:
-        actions.append(TagRepository(want.name, ((ownership.ref_key(new_gen), "1"),)))
-    return RepoChange(want.name, UPDATE if _settings(want, state) else KEEP, tuple(actions))
+    return RepoChange(want.name, UPDATE if actions else KEEP, tuple(actions))
 
 
 def _repository_policy(want: RepoSpec, state: RepoState) -> list[Action]:
@@ -379,11 +562,13 @@ def _reconcile(
     want: RepoSpec,
     state: RepoState,
     owner: Owner,
-    new_gen: str,
-    keep_refs: set[str],
     old_repo: RepoSpec | None,
+    old_gen: str | None,
+    new_gen: str,
+    doc: str,
     *,
     adopt: bool,
+    added: bool,
 ) -> RepoChange:
     assert state.tags is not None
     actual = state.tags
@@ -394,26 +579,29 @@ def _reconcile(
         settings.extend(_repository_policy(want, state))
 
     wanted_tags = dict(want.tag_map)
-    wanted_tags[ownership.ref_key(new_gen)] = "1"
     if adopt:
-        wanted_tags.update(owner.tags(ownership.ADOPTED))
-    to_tag = {k: v for k, v in wanted_tags.items() if actual.get(k) != v}
+        wanted_tags.update(owner.tags(ownership.origin_value(ownership.ADOPTED, new_gen, doc)))
+    elif added and not _held_by(state, old_gen):
+        # taken back from a dropped or failed attempt: it is this generation's now
+        kind = ownership.origin_of(actual).kind
+        wanted_tags[ownership.ORIGIN] = ownership.origin_value(kind, new_gen, doc)
     managed_before = set(old_repo.tag_map) if old_repo else set()
     to_untag = {k for k in managed_before - set(want.tag_map) if k in actual}
-    to_untag |= {ownership.ref_key(g) for g in ownership.refs(actual) - keep_refs}
+    if ownership.DROP in actual:
+        to_untag.add(ownership.DROP)  # declared: no Delete may act on an earlier mark
+    if adopt:
+        to_untag |= {k for k in actual if k.startswith(ownership.PREFIX) and k not in wanted_tags}
+    tag_actions = _tag_changes(want.name, actual, wanted_tags, to_untag)
 
-    actions: list[Action] = []
-    if to_tag:
-        actions.append(TagRepository(want.name, tuple(sorted(to_tag.items()))))
-    if to_untag:
-        actions.append(UntagRepository(want.name, tuple(sorted(to_untag))))
-    actions.extend(settings)
-    user_tags_changed = any(not k.startswith(ownership.PREFIX) for k in to_tag) or any(
-        not k.startswith(ownership.PREFIX) for k in to_untag
+    actions: list[Action] = [*tag_actions, *settings]
+    user_changed = any(
+        not k.startswith(ownership.PREFIX)
+        for a in tag_actions
+        for k in (a.keys if isinstance(a, UntagRepository) else [t[0] for t in a.tags])  # type: ignore[union-attr]
     )
     if adopt:
         change = ADOPT
-    elif settings or user_tags_changed:
+    elif settings or user_changed:
         change = UPDATE
     else:
         change = KEEP
@@ -421,6 +609,24 @@ def _reconcile(
 
 
 # --- Delete ----------------------------------------------------------------------------------
+
+LIVE = "live"  # CloudFormation holds this id and deletes it: remove everything it names
+SUPERSEDED = "superseded"  # the cleanup Delete: a successor is live; remove what it marked
+CHILD = "child"  # a rolled-back id: remove only what it created or adopted
+UNKNOWN = "unknown"  # an id the ledger no longer knows (a very late retry): touch nothing
+
+
+def delete_role(gen: str, ledger: Ledger | None) -> tuple[str, str]:
+    """How the Delete of generation ``gen`` decides, and the other generation involved."""
+    if ledger is None:
+        return LIVE, ""
+    if ledger.live == gen:
+        return (SUPERSEDED, ledger.pending) if ledger.pending else (LIVE, "")
+    if ledger.retired == gen:
+        return SUPERSEDED, ledger.live
+    if ledger.pending == gen or ledger.dead == gen:
+        return CHILD, ledger.live
+    return UNKNOWN, ""
 
 
 def plan_delete(
@@ -430,25 +636,53 @@ def plan_delete(
     physical_id: str,
     empty_on_delete: dict[str, bool],
 ) -> Plan:
-    """Let go of the repositories that ``physical_id`` holds: delete those it was the last to hold
-    (if created by us), release adopted ones, and only drop the reference where another physical id
-    still holds them. Anything not ours, or not held by this id, is left alone."""
+    """The Delete of ``physical_id``: what it removes depends on its role (``delete_role``): all it
+    names (live), what its successor marked (cleanup), what it created (rolled back). Anything not
+    ours is left alone. The ledger is updated first (phase 0), the removals follow (phase 1)."""
     gen = ownership.generation_of(physical_id)
-    changes: list[RepoChange] = []
     if gen is None:
         return Plan(physical_id)
+    found = latest_ledger({n: states.get(n) for n in names}, owner)
+    ledger = found[1] if found else None
+    role, other = delete_role(gen, ledger)
+    changes: list[RepoChange] = []
+    if found is not None and ledger is not None:
+        after = None
+        if role == SUPERSEDED and ledger.live == gen:
+            after = Ledger(ledger.count + 1, ledger.pending, "", gen, ledger.dead)
+        elif role == CHILD and ledger.pending == gen:
+            after = Ledger(ledger.count + 1, ledger.live, "", ledger.retired, gen)
+        if after is not None:
+            state = states[found[0]]
+            assert state is not None and state.tags is not None
+            changes.append(RepoChange(found[0], KEEP, tuple(_tag_changes(found[0], state.tags,
+                                                                         {ownership.LEDGER: after.value()}, set()))))
     for name in sorted(names):
         state = states.get(name)
-        if state is None or state.tags is None:
+        if not _ours(state, owner):
             continue
+        assert state is not None and state.tags is not None
         tags = state.tags
-        if ownership.classify(tags, owner) != ownership.OURS or gen not in ownership.refs(tags):
+        if role == UNKNOWN:
             continue
-        if ownership.refs(tags) - {gen}:
-            changes.append(RepoChange(name, UNREF, (UntagRepository(name, (ownership.ref_key(gen),)),)))
-        elif tags.get(ownership.ORIGIN) == ownership.ADOPTED:
+        if role == SUPERSEDED:
+            if tags.get(ownership.DROP) != ownership.drop_value(gen, other):
+                continue
+        elif role == CHILD:
+            if ownership.origin_of(tags).gen != gen:
+                continue
+        elif ledger is None and ownership.refs(tags):
+            # laid out by an earlier release: its reference tags decide
+            legacy = ownership.refs(tags)
+            if gen not in legacy:
+                continue
+            if legacy - {gen}:
+                changes.append(RepoChange(name, UNREF, (UntagRepository(name, (ownership.ref_key(gen),)),), phase=1))
+                continue
+        if ownership.is_adopted(tags):
             ours = tuple(sorted(k for k in tags if k.startswith(ownership.PREFIX)))
-            changes.append(RepoChange(name, RELEASE, (UntagRepository(name, ours),)))
+            changes.append(RepoChange(name, RELEASE, (UntagRepository(name, ours),), phase=1))
         else:
-            changes.append(RepoChange(name, DELETE, (DeleteRepository(name, empty_on_delete.get(name, False)),)))
+            changes.append(RepoChange(name, DELETE, (DeleteRepository(name, empty_on_delete.get(name, False)),),
+                                      phase=1))
     return Plan(physical_id, tuple(changes))

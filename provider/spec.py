@@ -23,7 +23,7 @@ from .errors import InvalidProperties, Problem
 from .ownership import PREFIX
 from .schema import coerce, schema_problems
 
-MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps 6 for its own (owner, origin, references)
+MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps at most 6 (ownership.OWN_TAGS) for its own
 
 
 AES256 = "AES256"
@@ -318,3 +318,29 @@ def empty_on_delete_of(properties: Any, name: str) -> bool:
     if isinstance(defaults, dict) and "EmptyOnDelete" in defaults:
         return truthy(defaults["EmptyOnDelete"])
     return truthy(properties.get("EmptyOnDelete"))
+
+
+def previous(properties: Any, partition: str = "aws", *, region: str = "*") -> ResourceSpec:
+    """The previous properties of an Update (``OldResourceProperties``), which an earlier release may
+    have written with keys or values today's schema rejects: never an error, never a reason by itself
+    to replace the physical id. Valid ones parse as usual; otherwise what can be read is kept (the
+    names, and each repository's merged user tags, so tags the template dropped are still removed),
+    and every other setting counts as unknown (the repository is read and compared in full)."""
+    spec, problems = check(properties, partition, region=region)
+    if spec is not None and not problems:
+        return spec
+
+    def tag_map(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            return {}
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+    repos_raw = properties.get("EcrRepositories") if isinstance(properties, dict) else None
+    base = tag_map(properties.get("Tags")) if isinstance(properties, dict) else {}
+    repos: dict[str, RepoSpec] = {}
+    for name in declared_names(properties):
+        settings = repos_raw.get(name) if isinstance(repos_raw, dict) else None
+        own = tag_map(settings.get("Tags")) if isinstance(settings, dict) else {}
+        # lifecycle_policy None never equals a parsed spec's text: the repository is compared in full
+        repos[name] = RepoSpec(name=name, lifecycle_policy=None, tags=tuple(sorted({**base, **own}.items())))  # type: ignore[arg-type]
+    return ResourceSpec(repos=repos)

@@ -153,7 +153,7 @@ def read_registry(client: Any) -> list[dict[str, Any]]:
             "push": push,
             "tags": describe.user_tags(tags),
             "owner": f"{tags.get(ownership.STACK, '-')}/{tags.get(ownership.LOGICAL_ID, '-')} "
-                     f"({tags.get(ownership.ORIGIN, '-')})" if tags.get(ownership.OWNER) else "none",
+                     f"({ownership.origin_of(tags).kind})" if tags.get(ownership.OWNER) else "none",
         })
     return rows
 

@@ -34,6 +34,7 @@ from ..ownership import Owner
 from ..planner import (
     ADOPT,
     CREATE,
+    DEFER,
     DELETE,
     KEEP,
     UPDATE,
@@ -287,7 +288,8 @@ def _owned(tags: dict[str, str] | None, owner: Owner, match: str) -> str:
 def _as_planner_sees(state: RepoState, owner: Owner, match: str) -> RepoState:
     """With BY_TAGS, present a repository matched by readable tags with this owner's hash."""
     if match == BY_TAGS and state.tags is not None and _owned(state.tags, owner, match) == ownership.OURS:
-        return RepoState(**{**state.__dict__, "tags": {**state.tags, ownership.OWNER: owner.token}})
+        fields = {k: getattr(state, k) for k in RepoState.__slots__}
+        return RepoState(**{**fields, "tags": {**state.tags, ownership.OWNER: owner.token}})
     return state
 
 
@@ -384,7 +386,7 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
     result = plan_apply(desired, states, owner, PLAN_GEN, old=old, old_gen=PLAN_GEN)
     out: list[RepoPlan] = []
     for change in result.changes:
-        if change.repo not in desired.repos:
+        if change.repo not in desired.repos or change.phase:
             continue  # the planner's own clean-up of dropped names; reported below from the tags
         out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                     states.get(change.repo)))
@@ -395,7 +397,7 @@ def _plan(executor: Executor, desired: ResourceSpec, owner: Owner, match: str,
     images = executor.holds_images(removed) if removed else {}
     for name in removed:
         tags = read[name].tags or {}
-        if tags.get(ownership.ORIGIN) == ownership.ADOPTED:
+        if ownership.is_adopted(tags):
             out.append(RepoPlan(name, RELEASE, note=_RELEASED, actions=["UntagResource"]))
         elif images.get(name):
             out.append(RepoPlan(name, RETAIN, note="no longer declared but holds images: kept, unless it was "
@@ -414,7 +416,7 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
     physical id when the Update replaces it."""
     old = None
     if deployed.properties is not None:
-        old, _ = spec.check(deployed.properties, partition, region=report.region)  # as the handler: invalid old properties count as none
+        old = spec.previous(deployed.properties, partition, region=report.region)  # as the handler: names and tags of invalid ones
     old_gen = ownership.generation_of(deployed.physical_id)
     plan, states = read_and_plan(executor, desired, old, owner, PLAN_GEN, old_gen)
     report.old_source = FROM_DEPLOYED if deployed.properties is not None else FROM_NONE
@@ -423,14 +425,14 @@ def _plan_deployed(executor: Executor, desired: ResourceSpec, owner: Owner, depl
 
     out: list[RepoPlan] = []
     for change in plan.changes:
-        if change.repo in desired.repos:
+        if change.repo in desired.repos and change.phase == 0:  # phase 1: the ledger, bookkeeping
             out.append(_describe_change(change.repo, change.change, change.actions, desired.repos[change.repo],
                                         states.get(change.repo)))
     out.extend(_conflicts(plan.conflicts))
     _mark_oversized(out, plan.oversized)
     # Dropped names: during the Update those only a failed attempt held; after it, the Delete of
     # the old physical id, which CloudFormation sends with the old properties when the id changes.
-    during = [c for c in plan.changes if c.repo not in desired.repos]
+    during = [c for c in plan.changes if c.repo not in desired.repos and c.change != DEFER]
     after: list[Any] = []
     if deployed.physical_id and not report.keeps_physical_id:
         empty = {n: spec.empty_on_delete_of(deployed.properties, n) for n in plan.removed}
@@ -551,8 +553,8 @@ def _operations(actions: tuple[Any, ...]) -> list[str]:
     for action in actions:
         if isinstance(action, (TagRepository, UntagRepository)):
             keys = [t[0] for t in action.tags] if isinstance(action, TagRepository) else list(action.keys)
-            if all(k.startswith(ownership.REF_PREFIX) for k in keys):
-                continue  # only the physical-id reference: bookkeeping
+            if all(ownership.is_bookkeeping(k) for k in keys):
+                continue  # only the provider's bookkeeping of physical ids
         out.append(names.get(type(action).__name__, type(action).__name__))
     return out
 

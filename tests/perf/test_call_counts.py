@@ -138,21 +138,41 @@ def test_one_setting_of_one_repository_is_one_write(calls, setting, value, opera
     assert calls.writes_by_repo() == Counter({"perf/r01": 1})
 
 
-def test_update_adding_a_repository_creates_it_and_only_tags_the_others_with_the_new_reference(calls):
+def test_update_adding_a_repository_keeps_the_id_and_writes_only_the_new_one(calls):
     resource = Resource()
     resource.create(declared(20))
-    grown = declared(21)
     calls.reset()
 
-    response = resource.update(grown)
+    response = resource.update(declared(21))
 
     assert response.ok, response.reason
-    by_repo = calls.writes_by_repo()
-    assert by_repo.pop("perf/r20") == 3  # CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy
-    assert set(by_repo) == {f"perf/r{i:02d}" for i in range(20)} and set(by_repo.values()) == {1}
-    assert writes(calls) == Counter(
-        {"CreateRepository": 1, "PutLifecyclePolicy": 1, "SetRepositoryPolicy": 1, "TagResource": 20}
-    )
+    assert response.physical_id == resource.history[0][1].physical_id  # no replacement, no cleanup Delete
+    assert calls.writes_by_repo() == Counter({"perf/r20": 3})  # CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy
+    assert reads(calls) == Counter({"DescribeRepositories": 1})  # the new name does not exist: nothing to inspect
+
+
+@pytest.mark.parametrize("n", [5, 30])
+def test_removing_one_costs_five_writes_at_most_with_its_cleanup_whatever_n(calls, n):
+    resource = Resource()
+    resource.create(declared(n))
+    calls.reset()
+
+    response = resource.update(declared(n - 1))
+    assert response.ok, response.reason
+    update_writes = writes(calls)
+    update_reads = reads(calls)
+    calls.reset()
+    cleanup = resource.cleanup()
+
+    assert cleanup is not None and cleanup.ok, cleanup
+    # the Update marks the removed repository and writes the ledger on one kept repository; the
+    # cleanup Delete updates the ledger and deletes the marked one
+    assert update_writes == Counter({"TagResource": 2})
+    assert writes(calls) == Counter({"TagResource": 1, "DeleteRepository": 1})
+    # reads that grow with N: the Update reads every kept repository's tags (the ledger may be on any),
+    # the cleanup Delete every repository its (old) properties name (ownership, marks, ledger)
+    assert update_reads == Counter({"DescribeRepositories": 1, "ListTagsForResource": n})
+    assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": n})
 
 
 def test_delete_reads_each_repositorys_tags_once_and_deletes_each_once(calls, plain):

@@ -36,3 +36,38 @@ def test_classify():
     assert ownership.classify({"ecr-repos:owner": owner.token}, owner) == ownership.OURS
     assert ownership.classify({"ecr-repos:owner": "x"}, owner) == ownership.OTHER
     assert ownership.refs({"ecr-repos:ref:aaa": "1", "team": "x", "ecr-repos:ref:bbb": "1"}) == {"aaa", "bbb"}
+
+
+def test_own_tags_and_user_tags_fit_ecrs_quota_together():
+    import json
+    from pathlib import Path
+
+    from provider import spec
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schema" / "ecr-repos.schema.json").read_text())
+    assert spec.MAX_USER_TAGS + ownership.OWN_TAGS == ownership.MAX_TAGS == 50
+    assert schema["definitions"]["Tags"]["maxProperties"] == spec.MAX_USER_TAGS
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("created", ("created", None, None)),  # earlier releases
+    ("adopted", ("adopted", None, None)),
+    ("created:aaaaaaaaaaaa:", ("created", "aaaaaaaaaaaa", "")),
+    ("adopted:aaaaaaaaaaaa:bbbbbbbbbbbb", ("adopted", "aaaaaaaaaaaa", "bbbbbbbbbbbb")),
+])
+def test_origin_of(value, expected):
+    assert tuple(ownership.origin_of({ownership.ORIGIN: value})) == expected
+
+
+def test_ledger_round_trip_and_garbage():
+    ledger = ownership.Ledger(3, "a" * 12, "b" * 12, "", "c" * 12)
+    assert ownership.ledger_of({ownership.LEDGER: ledger.value()}) == ledger
+    assert ledger.mentions("c" * 12) and not ledger.mentions("d" * 12)
+    assert ownership.ledger_of({ownership.LEDGER: "garbage"}) is None
+    assert ownership.ledger_of({}) is None
+
+
+def test_a_rollback_update_is_the_reverse_transition():
+    before, after = {"EcrRepositories": {"a1": {}}}, {"EcrRepositories": {"a1": {}, "b1": {}}}
+    assert ownership.transition(before, after) != ownership.transition(after, before)
+    assert ownership.transition(before, after) == ownership.transition(dict(before), dict(after))

@@ -43,8 +43,10 @@ def state(name, repo=None, *, tags=None, immutable=True, scan=True, inspected=Tr
                      repo.lifecycle_policy if lifecycle_text is None else lifecycle_text, policy, policies_read=True)
 
 
-def ours(*gens, origin="created", extra=None):
-    tags = {**OWNER.tags(origin), **{ownership.ref_key(g): "1" for g in gens}}
+def ours(*gens, origin="created", extra=None, born=None, legacy=True):
+    """Tags of a repository of ours; ``gens``: legacy reference tags (earlier releases' layout)."""
+    value = origin if born is None else ownership.origin_value(origin, *born)
+    tags = {**OWNER.tags(value), **({ownership.ref_key(g): "1" for g in gens} if legacy else {})}
     tags.update(extra or {})
     return tags
 
@@ -57,7 +59,7 @@ def test_create_new_repository_is_three_writes_at_most():
     assert [type(a) for a in api.actions] == [CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy]
     assert [type(a) for a in web.actions] == [CreateRepository, PutLifecyclePolicy]
     create = api.actions[0]
-    assert dict(create.tags) == {**OWNER.tags("created"), ownership.ref_key(G1): "1", "team": "a"}
+    assert dict(create.tags) == {**OWNER.tags(ownership.origin_value("created", G1, "")), "team": "a"}
     assert (create.immutable, create.scan_on_push) == (True, True)
 
 
@@ -113,7 +115,7 @@ def test_adopt_tags_first_then_settings_and_keeps_foreign_tags():
     assert change.change == planner.ADOPT
     tag, *rest = change.actions
     assert isinstance(tag, TagRepository)
-    assert dict(tag.tags) == {**OWNER.tags("adopted"), ownership.ref_key(G1): "1"}
+    assert dict(tag.tags) == OWNER.tags(ownership.origin_value("adopted", G1, ""))
     assert [type(a) for a in rest] == [SetMutability, PutLifecyclePolicy]
 
 
@@ -122,30 +124,26 @@ def test_update_tags_removes_only_what_was_managed_before():
     new = desired({"app/api": {"Tags": {"a": "9"}}})
     st = state("app/api", tags=ours(G1, extra={"a": "1", "b": "2", "manual": "z"}))
     plan = planner.plan_apply(new, {"app/api": st}, OWNER, G1, old=old, old_gen=G1)
-    assert plan.actions == [TagRepository("app/api", (("a", "9"),)), UntagRepository("app/api", ("b",))]
+    # untag first: the count never passes ECR's 50 in between
+    assert plan.actions == [UntagRepository("app/api", ("b",)), TagRepository("app/api", (("a", "9"),))]
     assert plan.by_change(planner.UPDATE) == ["app/api"]
 
 
-def test_update_with_new_generation_adds_ref_and_prunes_dead_ones():
-    old = desired({"app/api": {}, "app/old": {}})
+def test_addition_keeps_the_id_and_writes_only_the_new_repository():
+    old = desired({"app/api": {}})
     new = desired({"app/api": {}, "app/new": {}})
-    dead = "c" * 12
-    states = {"app/api": state("app/api", tags=ours(G1, dead)), "app/new": None}
-    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
-    api = next(c for c in plan.changes if c.repo == "app/api")
-    assert api.actions == (TagRepository("app/api", ((ownership.ref_key(G2), "1"),)),
-                           UntagRepository("app/api", (ownership.ref_key(dead),)))
-    assert plan.removed == ("app/old",)
-    assert not any(isinstance(a, DeleteRepository) for a in plan.actions)
+    states = {"app/api": state("app/api", inspected=False), "app/new": None}
+    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1, transition="t" * 12)
+    assert plan.physical_id == OWNER.physical_id(G1)
+    assert [c.repo for c in plan.changes if c.actions] == ["app/new"]
+    create = plan.changes[1].actions[0]
+    assert dict(create.tags)[ownership.ORIGIN] == ownership.origin_value("created", G1, "t" * 12)
 
 
-def test_trusted_repository_is_not_inspected_and_only_gets_the_ref():
+def test_trusted_repository_is_not_inspected():
     old = desired({"app/api": {}, "app/old": {}})
     new = desired({"app/api": {}})
     assert planner.names_to_inspect(new, old, {"app/api", "app/old"}) == set()
-    states = {"app/api": state("app/api", inspected=False), "app/old": state("app/old", inspected=False)}
-    plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
-    assert plan.actions == [TagRepository("app/api", ((ownership.ref_key(G2), "1"),))]
 
 
 def test_unchanged_update_writes_nothing():
@@ -198,52 +196,90 @@ def test_delete_of_missing_repository_is_nothing():
     assert planner.plan_delete(["app/api"], {"app/api": None}, OWNER, OWNER.physical_id(G1), {}).actions == []
 
 
-def test_names_to_check_refs_only_when_the_set_changes():
+def test_names_to_read_tags_are_the_dropped_ones():
     old = desired({"a1": {}, "b1": {}})
-    assert planner.names_to_check_refs(desired({"a1": {}, "b1": {"IsImmutable": "false"}}), old, {"a1", "b1"}) == set()
-    assert planner.names_to_check_refs(desired({"a1": {}, "c1": {}}), old, {"a1", "b1", "c1"}) == {"a1", "b1", "c1"}
-    assert planner.names_to_check_refs(desired({"a1": {}}), None, {"a1"}) == set()
+    assert planner.names_to_read_tags(desired({"a1": {}, "b1": {"IsImmutable": "false"}}), old, {"a1", "b1"}) == set()
+    assert planner.names_to_read_tags(desired({"a1": {}, "c1": {}}), old, {"a1", "b1", "c1"}) == {"b1"}
+    assert planner.names_to_read_tags(desired({"a1": {}}), None, {"a1"}) == set()
 
 
-def test_removal_takes_a_new_generation():
+def test_removal_takes_a_new_generation_marks_the_removed_and_writes_the_ledger_last():
     old = desired({"a1": {}, "b1": {}})
     new = desired({"a1": {}})
-    states = {"a1": state("a1", tags=ours(G1), policies=False), "b1": state("b1", tags=ours(G1), policies=False)}
+    states = {"a1": state("a1", tags=ours(born=(G1, "")), policies=False),
+              "b1": state("b1", tags=ours(born=(G1, "")), policies=False)}
     plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
     assert plan.physical_id == OWNER.physical_id(G2) and plan.removed == ("b1",)
-    assert plan.actions == [TagRepository("a1", ((ownership.ref_key(G2), "1"),))]
+    assert plan.actions == [TagRepository("b1", ((ownership.DROP, f"{G1}:{G2}"),)),
+                            TagRepository("a1", ((ownership.LEDGER, f"1:{G1}:{G2}::"),))]
+    assert [c.phase for c in plan.changes if c.actions] == [0, 1]
 
 
-def test_rollback_of_a_failed_set_change_keeps_the_id_and_cleans_the_attempt():
-    """Original {a1, b1} at G1; a failed update to {a1, x1} (gen F) created x1 and tagged a1.
-    CloudFormation's rollback Update sends {a1, b1} back with the failed properties as old ones."""
-    failed = "f" * 12
-    original = desired({"a1": {}, "b1": {}})
-    attempted = desired({"a1": {}, "x1": {}})
-    states = {
-        "a1": state("a1", tags=ours(G1, failed), policies=False),
-        "b1": state("b1", tags=ours(G1)),
-        "x1": state("x1", tags=ours(failed), policies=False),
-    }
-    plan = planner.plan_apply(original, states, OWNER, G2, old=attempted, old_gen=G1)
-    assert plan.physical_id == OWNER.physical_id(G1), "the current id already holds exactly {a1, b1}"
-    assert plan.actions == [UntagRepository("a1", (ownership.ref_key(failed),)), DeleteIfEmpty("x1")]
+def test_rollback_update_removes_what_the_failed_update_added_and_keeps_the_id():
+    """{a1} at G1; an in-place update to {a1, x1} (transition T) created x1 and failed. CloudFormation's
+    rollback Update sends {a1} back: its reverse transition is T."""
+    t = "e" * 12
+    states = {"a1": state("a1", inspected=False),
+              "x1": state("x1", tags=ours(born=(G1, t)), policies=False)}
+    plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}),
+                              old_gen=G1, undoes=t)
+    assert plan.physical_id == OWNER.physical_id(G1)
+    assert plan.actions == [DeleteIfEmpty("x1")]
 
 
 def test_orphan_that_was_adopted_is_released_not_deleted():
-    failed = "f" * 12
-    states = {"a1": state("a1", tags=ours(G1), policies=False),
-              "x1": state("x1", tags=ours(failed, origin="adopted", extra={"team": "x"}), policies=False)}
-    plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}), old_gen=G1)
+    t = "e" * 12
+    states = {"a1": state("a1", tags=ours(born=(G1, "")), policies=False),
+              "x1": state("x1", tags=ours(origin="adopted", born=(G1, t), extra={"team": "x"}), policies=False)}
+    plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}), old_gen=G1,
+                              undoes=t)
     assert plan.physical_id == OWNER.physical_id(G1)
-    assert plan.actions == [UntagRepository("x1", tuple(sorted(ours(failed, origin="adopted"))))]
+    assert plan.actions == [UntagRepository("x1", tuple(sorted(ours(origin="adopted", born=(G1, t)))))]
 
 
-def test_dropped_repository_of_another_stack_is_never_an_orphan():
-    states = {"a1": state("a1", tags=ours(G1), policies=False),
-              "x1": state("x1", tags=OTHER.tags("created") | {ownership.ref_key("f" * 12): "1"}, policies=False)}
+def test_dropped_repository_of_another_stack_is_never_touched():
+    states = {"a1": state("a1", tags=ours(born=(G1, "")), policies=False),
+              "x1": state("x1", tags=OTHER.tags("created"), policies=False)}
     plan = planner.plan_apply(desired({"a1": {}}), states, OWNER, G2, old=desired({"a1": {}, "x1": {}}), old_gen=G1)
-    assert plan.actions == []
+    assert plan.actions == [] and plan.physical_id == OWNER.physical_id(G1)
+
+
+@pytest.mark.parametrize(
+    "ledger,gen,role",
+    [
+        (None, G1, planner.LIVE),
+        (ownership.Ledger(1, G1, G2), G1, planner.SUPERSEDED),  # the cleanup Delete
+        (ownership.Ledger(1, G1, G2), G2, planner.CHILD),  # the rollback Delete
+        (ownership.Ledger(2, G2, "", G1), G1, planner.SUPERSEDED),  # a retried cleanup
+        (ownership.Ledger(2, G2, "", G1), G2, planner.LIVE),  # the stack's Delete after the cleanup
+        (ownership.Ledger(2, G1, "", "", G2), G2, planner.CHILD),  # a retried rollback
+        (ownership.Ledger(2, G1, "", "", G2), G1, planner.LIVE),  # the stack's Delete after the rollback
+        (ownership.Ledger(2, G1, "", "", G2), "c" * 12, planner.UNKNOWN),
+    ],
+)
+def test_delete_role(ledger, gen, role):
+    assert planner.delete_role(gen, ledger)[0] == role
+
+
+def test_cleanup_delete_removes_only_what_the_live_successor_marked():
+    stale = "d" * 12
+    states = {
+        "a1": state("a1", tags=ours(born=(G1, ""), extra={ownership.LEDGER: f"3:{G1}:{G2}::{stale}"}), policies=False),
+        "b1": state("b1", tags=ours(born=(G1, ""), extra={ownership.DROP: f"{G1}:{G2}"}), policies=False),
+        "c1": state("c1", tags=ours(born=(G1, ""), extra={ownership.DROP: f"{G1}:{stale}"}), policies=False),
+    }
+    plan = planner.plan_delete(["a1", "b1", "c1"], states, OWNER, OWNER.physical_id(G1), {"b1": True})
+    assert plan.actions == [TagRepository("a1", ((ownership.LEDGER, f"4:{G2}::{G1}:{stale}"),)),
+                            DeleteRepository("b1", True)]
+
+
+def test_rollback_delete_removes_only_what_the_rolled_back_id_created():
+    states = {
+        "a1": state("a1", tags=ours(born=(G1, ""), extra={ownership.LEDGER: f"1:{G1}:{G2}::"}), policies=False),
+        "n1": state("n1", tags=ours(born=(G2, "")), policies=False),
+    }
+    plan = planner.plan_delete(["a1", "n1"], states, OWNER, OWNER.physical_id(G2), {})
+    assert plan.actions == [TagRepository("a1", ((ownership.LEDGER, f"2:{G1}:::{G2}"),)), DeleteRepository("n1", False)]
 
 
 def test_tags_only_state_skips_policy_comparison():
@@ -357,3 +393,11 @@ def test_spec_refuses_grants_that_alone_pass_the_limit():
     accounts = [f"{300000000000 + i}" for i in range(400)]
     with pytest.raises(Exception, match=r"EcrRepositories\.app/api: grants make a repository policy of \d+ characters"):
         desired({"app/api": {"AdditionalPullAccountIds": accounts}})
+
+
+def test_tag_changes_strip_legacy_references_when_the_quota_needs_room():
+    user = {f"u{i:02d}": "v" for i in range(44)}
+    actual = {**ours("f" * 12, G1, extra=user)}  # 4 own + 2 legacy refs + 44 user = 50
+    actions = planner._tag_changes("a1", actual, {ownership.DROP: f"{G1}:{G2}"}, set())
+    assert actions == [UntagRepository("a1", tuple(sorted([ownership.ref_key("f" * 12), ownership.ref_key(G1)]))),
+                       TagRepository("a1", ((ownership.DROP, f"{G1}:{G2}"),))]

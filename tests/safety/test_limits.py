@@ -13,19 +13,31 @@ from .props import repos, with_settings
 
 
 def test_settings_changed_in_place_stay_changed_when_a_replacing_update_is_rolled_back(ecr):
-    # the forward Update adds a repository (new id) and changes a kept one in place; another
+    # the forward Update removes a repository (new id) and changes a kept one in place; another
     # resource fails; CloudFormation's rollback is the Delete of the new id, which carries only
-    # the new properties: the added repository goes, the kept one keeps its new settings
+    # the new properties: the removed repository stays, the kept one keeps its new settings
     stack = Stack("limit1", "Repos", Other("Function"))
-    stack.create({"Repos": repos("app/kept")})
+    stack.create({"Repos": repos("app/kept", "app/gone")})
     images = {push_image(ecr, "app/kept", "v1")}
+    stack["Function"].fail = True
+    outcome = stack.update({"Repos": with_settings(repos("app/kept"), "app/kept", IsImmutable=False)})
+    assert outcome.status == "UPDATE_ROLLBACK_COMPLETE"
+    after = snapshot(ecr)
+    assert set(after) == {"app/kept", "app/gone"}
+    assert after["app/kept"]["mutability"] == "MUTABLE"  # not restored
+    assert after["app/kept"]["images"] == images
+
+
+def test_settings_changed_beside_an_addition_are_restored_by_the_in_place_rollback(ecr):
+    # an addition keeps the id, so its rollback is an Update with the old properties: it restores
+    # the kept repository's settings and removes the added one
+    stack = Stack("limit1b", "Repos", Other("Function"))
+    stack.create({"Repos": repos("app/kept")})
+    before = snapshot(ecr)
     stack["Function"].fail = True
     outcome = stack.update({"Repos": with_settings(repos("app/kept", "app/added"), "app/kept", IsImmutable=False)})
     assert outcome.status == "UPDATE_ROLLBACK_COMPLETE"
-    after = snapshot(ecr)
-    assert set(after) == {"app/kept"}
-    assert after["app/kept"]["mutability"] == "MUTABLE"  # not restored
-    assert after["app/kept"]["images"] == images
+    assert snapshot(ecr) == before
 
 
 def test_released_repository_keeps_the_settings_applied_at_adoption(ecr):
@@ -71,17 +83,36 @@ def test_empty_on_delete_set_in_the_update_that_removes_a_repository_does_not_re
     assert set(snapshot(ecr)) == {"app/a", "app/b"}
 
 
-def test_an_interrupted_cleanup_leaves_a_reference_that_keeps_the_repository_at_stack_delete(ecr):
+def test_a_cleanup_interrupted_before_its_first_write_keeps_the_kept_repositories_at_stack_delete(ecr):
     from tests.support.registry import Fault, faults
 
     stack = Stack("limit5", "Repos")
     stack.create({"Repos": repos("app/a", "app/b")})
-    # the cleanup Delete of the old id fails on app/a (not a throttle: no retry) and is only recorded
-    with faults(Fault("untag_resource", error=("InvalidParameterException", "Injected"), repository="app/a")):
-        outcome = stack.update({"Repos": repos("app/a")})
-    assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].status == "FAILED"
-    # app/a still holds the dead old id's reference: the stack's Delete lets go of its own and keeps
-    # the repository (kept, never wrongly deleted; a set-changing Update would have dropped it)
+    # the cleanup Delete of the old id fails on its first write, the ledger on app/a (not a throttle:
+    # no retry); CloudFormation only records it
+    resource = stack["Repos"]
+    assert resource.update(repos("app/a")).ok
+    with faults(Fault("tag_resource", error=("InvalidParameterException", "Injected"), repository="app/a")):
+        assert resource.cleanup().status == "FAILED"
+    # the ledger still shows the new id as pending: the stack's Delete of that id cannot tell itself
+    # from a rollback, and keeps what the old id held (kept, never wrongly deleted); app/b, dropped
+    # and never reached, stays too
     assert stack.delete().status == "DELETE_COMPLETE"
-    # (app/b, dropped, is deleted or, if the failure stopped the cleanup before reaching it, kept)
-    assert "app/a" in set(snapshot(ecr)) <= {"app/a", "app/b"}
+    assert set(snapshot(ecr)) == {"app/a", "app/b"}
+
+
+def test_an_update_after_an_interrupted_cleanup_repairs_the_ledger(ecr):
+    from tests.support.registry import Fault, faults
+
+    stack = Stack("limit6", "Repos")
+    stack.create({"Repos": repos("app/a", "app/b", "app/c")})
+    resource = stack["Repos"]
+    assert resource.update(repos("app/a", "app/c")).ok
+    with faults(Fault("tag_resource", error=("InvalidParameterException", "Injected"), repository="app/a")):
+        assert resource.cleanup().status == "FAILED"
+    # a later removal reads the ledger: an Update of the new id proves CloudFormation holds it
+    outcome = stack.update({"Repos": repos("app/a")})
+    assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].ok
+    assert set(snapshot(ecr)) == {"app/a", "app/b"}  # app/b: dropped by the interrupted cleanup's removal
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert set(snapshot(ecr)) == {"app/b"}

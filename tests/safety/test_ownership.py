@@ -87,7 +87,7 @@ def test_adopt_existing_takes_over_applies_settings_keeps_images_and_delete_rele
     adopted = snapshot(ecr)["legacy/app"]
     assert adopted["images"] == images
     assert adopted["mutability"] == "IMMUTABLE"
-    assert adopted["tags"]["ecr-repos:origin"] == "adopted" and adopted["tags"]["team"] == "platform"
+    assert adopted["tags"]["ecr-repos:origin"].startswith("adopted:") and adopted["tags"]["team"] == "platform"
     assert adopted["lifecycle"] is not None
 
     # the stack's Delete releases it, even with EmptyOnDelete: adopted repositories are never deleted

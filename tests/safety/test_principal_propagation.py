@@ -48,12 +48,13 @@ def test_the_retries_back_off(ecr):
 
 
 def test_the_retries_stop_at_the_deadline_with_the_same_reason(ecr, monkeypatch):
-    """Real pauses, the executor's deadline 3 s away: a 1-2 s pause may start, a 2-4 s one never does
-    (so at most two calls); the answer is the provider's, not crhelper's time-out."""
+    """Real pauses, the executor's deadline 3 s away (a 6 s Lambda: the margin is half of it,
+    provider/deadline.py): a 1-2 s pause may start, a 2-4 s one never does (so at most two calls);
+    the answer is the provider's, not crhelper's time-out."""
     monkeypatch.setattr("provider.handler.TIME_MARGIN_SECONDS", 10.0)
     stack = Stack("late", "Repos")
     with faults(Fault("set_repository_policy", error=NOT_FOUND, first=10**6)) as (fault,):
-        outcome = stack.create({"Repos": _props()}, context=LambdaContext(seconds=13.0))
+        outcome = stack.create({"Repos": _props()}, context=LambdaContext(seconds=6.0))
     response = outcome.responses["Repos"]
     assert response.status == "FAILED" and NEW_ROLE in response.reason and "'app/api'" in response.reason
     assert fault.calls in (1, 2)  # 1 only if the machine took over a second to reach the first call

@@ -28,6 +28,7 @@ def install() -> None:
     _install_repository_name_rule()
     _install_lifecycle_grammar()
     _install_policy_size()
+    _install_tag_quota()
 
 
 # --- repository names ------------------------------------------------------------------------------
@@ -199,3 +200,46 @@ def _install_policy_size() -> None:
         return original(self, registry_id, repository_name, policy_text)
 
     ECRBackend.set_repository_policy = set_repository_policy  # type: ignore[method-assign]
+
+
+# --- the tag quota: at most 50 tags per repository -----------------------------------------------
+# Source: botocore's ECR model, shape TooManyTagsException ("The list of tags on the repository is
+# over the limit. The maximum number of tags that can be applied to a repository is 50."), raised by
+# CreateRepository and TagResource; AWS docs, ECR service quotas ("Tags per repository: 50"). ECR
+# counts the tags a repository has after the call: a TagResource that overwrites existing keys adds
+# nothing. moto 5.2 accepts any number.
+
+MAX_TAGS_PER_REPOSITORY = 50
+
+
+def _too_many(count: int) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError("TooManyTagsException",
+                         f"The list of tags on the repository is over the limit ({count} tags). The maximum number "
+                         f"of tags that can be applied to a repository is {MAX_TAGS_PER_REPOSITORY}.")
+
+
+def _install_tag_quota() -> None:
+    from moto.ecr import models
+
+    create_repository = models.ECRBackend.create_repository
+    tag_resource = models.ECRBackend.tag_resource
+
+    def create_with_quota(self, repository_name, registry_id, encryption_config, image_scan_config,  # type: ignore[no-untyped-def]
+                          image_tag_mutability, tags, *args, **kwargs):
+        count = len({t["Key"] for t in tags or []})
+        if count > MAX_TAGS_PER_REPOSITORY:
+            raise _too_many(count)
+        return create_repository(self, repository_name, registry_id, encryption_config, image_scan_config,
+                                 image_tag_mutability, tags, *args, **kwargs)
+
+    def tag_with_quota(self, arn, tags):  # type: ignore[no-untyped-def]
+        current = {t["Key"] for t in self.list_tags_for_resource(arn)["tags"]}
+        count = len(current | {t["Key"] for t in tags})
+        if count > MAX_TAGS_PER_REPOSITORY:
+            raise _too_many(count)
+        return tag_resource(self, arn, tags)
+
+    models.ECRBackend.create_repository = create_with_quota
+    models.ECRBackend.tag_resource = tag_with_quota

@@ -82,7 +82,19 @@ def _optional(method: Callable[..., Any], repo: str, key: str) -> Any:
 
 
 def refs(tags: dict[str, str]) -> set[str]:
+    """Reference tags of releases before the ledger (``ecr-repos:ref:<gen>``)."""
     return {k.split(":", 2)[2] for k in tags if k.startswith("ecr-repos:ref:")}
+
+
+BOOKKEEPING = ("ecr-repos:drop", "ecr-repos:ledger")
+
+
+def without_bookkeeping(snap: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A snapshot without the tags that record which physical ids hold a repository (the removal mark
+    and the ledger): what a user sees. A rolled-back removal leaves those behind by design: the Delete
+    of the rolled-back id cannot see the repository it dropped (docs/design.md)."""
+    return {name: {**repo, "tags": {k: v for k, v in repo["tags"].items() if k not in BOOKKEEPING}}
+            for name, repo in snap.items()}
 
 
 # --- reading policies back ---------------------------------------------------------------------
