@@ -11,12 +11,13 @@ import argparse
 import sys
 from typing import TextIO
 
-from .common import EXIT_ERROR, EXIT_OK, CliError
+from .common import EXIT_ERROR, EXIT_OK, CliError, lint_rules_dir, report
 
 __all__ = ["main"]
 
-_EPILOG = """exit codes: 0 success, 1 problems found (validate), 2 the command could not run.
-Progress goes to stderr on a terminal only; results go to stdout."""
+_EPILOG = """exit codes: 0 success, 1 problems found (validate) or a step failed (demo), 2 the command
+could not run (bad template or parameters, no credentials, endpoint unreachable, ...), 3 a bug.
+Errors are one line on stderr; progress goes to stderr on a terminal only; results go to stdout."""
 
 
 def _parameters(values: list[str]) -> dict[str, str]:
@@ -37,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    root.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -84,45 +86,78 @@ def parser() -> argparse.ArgumentParser:
                     "removed, then the clean-up Delete of the old physical id) and Delete events to the real "
                     "Lambda entry point, provider.handler.handler. Prints each response and a table of the "
                     "repositories after each step. Needs no AWS account and no network.",
+        epilog="The properties are resolved as plan resolves them (parameters, pseudo parameters, Conditions); "
+               "the account is moto's, 123456789012. Needs moto: pip install 'ecr-repos[demo]'.\n"
+               "exit codes: 0 every step answered SUCCESS, 1 a step answered FAILED, 2 the demo could not run.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("template", nargs="?", default=None, metavar="TEMPLATE",
-                      help="template with a Custom::EcrRepos (default: templates/example.yaml)")
+                      help="template with a Custom::EcrRepos (default: templates/example.yaml, which the package carries)")
     demo.add_argument("--logical-id", help="the Custom::EcrRepos to run (needed when the template has several)")
+    demo.add_argument("--stack-name", help="the stack's name (default: demo)")
+    demo.add_argument("--region", help="the region of the simulated stack and registry (default: us-east-1)")
+    demo.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
+                      help="template parameter values (defaults are used for the others)")
+
+    commands.add_parser(
+        "cfn-lint-rules", help="print the folder of the cfn-lint rule E9101, for cfn-lint --append-rules",
+        description="Print the folder that holds the cfn-lint rule E9101 (Custom::EcrRepos properties) of this "
+                    "installation. Use: cfn-lint --append-rules \"$(ecr-repos cfn-lint-rules)\" TEMPLATE ...",
+    )
     return root
 
 
+def version() -> str:
+    """The installed distribution's version (pyproject.toml's), or a note when run from a bare checkout."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ecr-repos")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install .)"
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "validate":
+        from . import validate
+
+        return validate.run(args.templates, out, err, region=args.region)
+    if args.command == "plan":
+        from . import plan as plan_mod
+        from . import render
+
+        report = plan_mod.compute(
+            args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
+            parameters=_parameters(args.parameters),
+            target=plan_mod.Target(args.region, args.endpoint_url), progress=err,
+        )
+        out.write(render.as_json(report) if args.output == "json" else render.as_text(report))
+        return EXIT_OK
+    if args.command == "demo":
+        from . import demo
+
+        return demo.run(args.template, args.logical_id, out, err, parameters=_parameters(args.parameters),
+                        region=args.region, stack_name=args.stack_name)
+    if args.command == "cfn-lint-rules":
+        out.write(f"{lint_rules_dir()}\n")
+        return EXIT_OK
+    parser().print_help(err)
+    return EXIT_ERROR
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one command. Every error a command raises ends here: ``common.report`` prints it as one
+    line (and one per problem) and chooses the exit code, so no command prints a traceback."""
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
     try:
-        if args.command == "validate":
-            from . import validate
-
-            return validate.run(args.templates, out, err, region=args.region)
-        if args.command == "plan":
-            from . import plan as plan_mod
-            from . import render
-
-            report = plan_mod.compute(
-                args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
-                parameters=_parameters(args.parameters),
-                target=plan_mod.Target(args.region, args.endpoint_url), progress=err,
-            )
-            out.write(render.as_json(report) if args.output == "json" else render.as_text(report))
-            return EXIT_OK
-        if args.command == "demo":
-            from . import demo
-
-            return demo.run(args.template, args.logical_id, out, err)
-        parser().print_help(err)
-        return EXIT_ERROR
-    except CliError as exc:
-        err.write(f"ecr-repos {args.command}: error: {exc}\n")
-        return EXIT_ERROR
+        return _run(args, out, err)
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place errors become messages and exit codes
+        return report(args.command, exc, err)
 
 
 if __name__ == "__main__":  # pragma: no cover
