@@ -10,10 +10,12 @@ The messages are the provider's own: ``provider/schema.py``'s ``describe_error``
 writes them for the Lambda's Reason, ``ecr-repos validate`` and this rule alike,
 as ``<path>: <message>``.
 
-Load it with ``cfn-lint --append-rules <this directory>`` or ``append_rules:`` in
-``.cfnlintrc``. It needs the checkout around it: ``../schema.py`` for the messages
-and ``../../schema/`` for the schema; set ``ECR_REPOS_SCHEMA`` to use another
-copy of the schema.
+Load it from any folder with ``--append-rules provider.cfnlint_rules.ecr_repos_properties``
+(a module: cfn-lint imports it wherever ecr-repos is installed beside cfn-lint, as the
+repository's ``.cfnlintrc`` does) or with ``--append-rules DIR`` where DIR is this folder
+(``ecr-repos cfn-lint-rules`` prints it; the folder also works when cfn-lint lives in another
+environment). It reads ``schema.py`` of the ``provider`` package it sits in and that package's
+schema (``provider/schema.py``'s ``schema_path``); set ``ECR_REPOS_SCHEMA`` to use another copy.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _provider_schema() -> ModuleType:
         if not (PROVIDER_DIR / "schema.py").is_file():
             raise ImportError(
                 f"rule E9101 needs provider/schema.py beside {Path(__file__).parent}: "
-                "load it from a checkout (or git submodule) of ecr-repos"
+                "pip install ecr-repos and pass --append-rules \"$(ecr-repos cfn-lint-rules)\""
             )
         spec = importlib.util.spec_from_file_location(
             _PRIVATE_PACKAGE, init, submodule_search_locations=[str(PROVIDER_DIR)]
@@ -102,8 +104,8 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
         "Checks every property of a Custom::EcrRepos resource (unknown keys, types, "
         "account ids, repository names, expiration rules) against schema/ecr-repos.schema.json"
     )
-    # The README section that documents this rule, relative to the repository root.
-    source_url = "README.md#5-lint-your-templates-with-the-customecrrepos-rule"
+    # The section that documents this rule, relative to the repository root.
+    source_url = "docs/cli.md#cfn-lint-rule-e9101"
     tags = ["resources", "custom", "ecr"]
 
     def __init__(self) -> None:
