@@ -115,7 +115,8 @@ class _Fitted:
                 lines.append(line)
                 continue
             indent = " " * (len(line) - len(line.lstrip()) + 4)
-            lines.extend(textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False))
+            lines.extend(textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False,
+                                       break_long_words=False))
         self.out.write("\n".join(lines))
 
 
@@ -293,8 +294,9 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
 
     shown = os.path.relpath(path)
     shown = shown if not shown.startswith("..") else str(path)
+    out.write(f"ecr-repos demo: {logical_id} through Create, Update and Delete\n")
+    out.write(f"template: {shown}\n")  # a path is never wrapped
     out = _Fitted(out)  # type: ignore[assignment]
-    out.write(f"ecr-repos demo: {shown} ({logical_id}) through Create, Update and Delete\n")
     registry = Registry()
     with moto_environment(region) as url:
         import boto3
