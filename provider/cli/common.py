@@ -82,6 +82,17 @@ _CODE_HINTS = {
 }
 
 
+_UNREACHABLE = {"NoCredentialsError", "PartialCredentialsError", "ProfileNotFound", "NoRegionError",
+                "TokenRetrievalError", "SSOTokenLoadError", "UnauthorizedSSOTokenError", "EndpointConnectionError",
+                "ConnectTimeoutError", "SSLError"}
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """No credentials or no connection: no AWS call can succeed, so a command stops at the first."""
+    return any(type(link).__name__ in _UNREACHABLE and type(link).__module__.startswith("botocore")
+               for link in _chain(exc))
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     while exc is not None and exc not in out:

@@ -9,6 +9,7 @@ response PUT captured where crhelper sends it. Fake credentials; nothing leaves 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import logging
 import os
@@ -272,8 +273,18 @@ def _properties(template: Template, logical_id: str, parameters: dict[str, str],
     return properties
 
 
+def _need_moto() -> None:
+    try:
+        found = importlib.util.find_spec("moto.server")
+    except ImportError:
+        found = None
+    if found is None:
+        raise CliError("demo needs moto, which is not installed: pip install 'ecr-repos[demo]'")
+
+
 def run(template_path: str | None, logical_id: str | None, out: TextIO, err: TextIO, *,
         parameters: dict[str, str] | None = None, region: str | None = None, stack_name: str | None = None) -> int:
+    _need_moto()
     path = Path(template_path) if template_path else default_template()
     template = load(path)
     if not template.custom_resources() and not logical_id:
@@ -292,8 +303,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
     update_props, update_said = updated(create_props)
 
-    shown = os.path.relpath(path)
-    shown = shown if not shown.startswith("..") else str(path)
+    shown = template_path or str(path)
     out.write(f"ecr-repos demo: {logical_id} through Create, Update and Delete\n")
     out.write(f"template: {shown}\n")  # a path is never wrapped
     out = _Fitted(out)  # type: ignore[assignment]

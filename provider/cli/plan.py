@@ -56,7 +56,7 @@ from ..resolve import ParameterError, condition, context_for, resolve, unresolve
 from ..spec import RepoSpec, ResourceSpec
 from ..template import Template, TemplateError, load, loads
 from . import describe
-from .common import CliError, Progress, pick_resource, problems_error, user_message
+from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, user_message
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -179,9 +179,13 @@ def _code(exc: Exception) -> str:
 
 
 def _account(target: Target) -> str | None:
+    """The caller's account (for AWS::AccountId), ``None`` when STS refuses to say. Without
+    credentials or a reachable endpoint no later call can succeed either: that error is raised."""
     try:
         return str(target.client("sts").get_caller_identity()["Account"])
-    except Exception:  # noqa: BLE001 - the account only fills AWS::AccountId; plan on without it
+    except Exception as exc:  # noqa: BLE001 - denied, ...: the account only fills AWS::AccountId
+        if is_unreachable(exc):
+            raise
         return None
 
 
