@@ -145,6 +145,17 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_ERROR
 
 
+def _silence(stream: TextIO) -> None:
+    """Point the real stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    import os
+
+    if stream is sys.stdout:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one command. Every error a command raises ends here: ``common.report`` prints it as one
     line (and one per problem) and chooses the exit code, so no command prints a traceback."""
@@ -156,6 +167,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return 130
+    except BrokenPipeError:  # `ecr-repos demo | head`: the reader has gone, nothing to say
+        _silence(out)
+        return 141
     except Exception as exc:  # noqa: BLE001 - the one place errors become messages and exit codes
         return report(args.command, exc, err)
 

@@ -306,7 +306,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
     shown = template_path or str(path)
     out.write(f"ecr-repos demo: {logical_id} through Create, Update and Delete\n")
     out.write(f"template: {shown}\n")  # a path is never wrapped
-    out = _Fitted(out)  # type: ignore[assignment]
+    raw, out = out, _Fitted(out)  # type: ignore[assignment]
     registry = Registry()
     with moto_environment(region) as url:
         import boto3
@@ -316,7 +316,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
 
         client = boto3.client("ecr", region_name=region, endpoint_url=url)
         out.write(f"moto server: {url} (embedded; stopped at the end)\n")
-        out.write(f"stack: {resource.stack_id}\n")
+        raw.write(f"stack: {resource.stack_id}\n")  # nor an ARN
 
         _banner(out, f"1. Create {logical_id}: {len(create_props['EcrRepositories'])} repositories")
         created = resource.create(create_props)
