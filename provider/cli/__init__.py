@@ -47,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
                     "JSON), find every Custom::EcrRepos and check its properties with the provider's own "
                     "validation. Prints 'file:line: path: message' per problem to stdout. Values that are "
                     "intrinsic functions are accepted where the type could match.",
-        epilog="exit codes: 0 no problems, 1 problems found, 2 a file could not be read.",
+        epilog="Unquoted values YAML 1.1 reads as something else than their text (yes/no/on/off, 012345670123 "
+               "as an octal number, 12-digit account ids as numbers, dates) are reported with the fix. "
+               "exit codes: 0 no problems, 1 problems found, 2 a file could not be read, 3 a bug.",
     )
     validate.add_argument("templates", nargs="+", metavar="TEMPLATE", help="template files (.yaml, .yml, .json)")
     validate.add_argument("--region", help="region whose partition the policies use (default: us-east-1)")
@@ -66,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
                "its parameters and the resource's physical id (DescribeStackResource) make the plan the Update's "
                "own; otherwise the user tags of the repositories this resource owns stand for those declared "
                "before. The header says which.\n"
-               "exit codes: 0 the plan was computed (conflicts included), 2 it could not be.",
+               "exit codes: 0 the plan was computed (conflicts included), 2 it could not be (bad template or "
+               "parameters, invalid properties, no credentials, endpoint unreachable, access denied), 3 a bug.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     plan.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
@@ -87,9 +90,9 @@ def parser() -> argparse.ArgumentParser:
                     "Lambda entry point, provider.handler.handler. Prints each response and a table of the "
                     "repositories after each step. Needs no AWS account and no network.",
         epilog="The properties are resolved as plan resolves them (parameters, pseudo parameters, Conditions); "
-               "the account is moto's, 123456789012. Needs moto: pip install 'ecr-repos[demo]'.\n"
-               "exit codes: 0 every step answered SUCCESS, 1 a step answered FAILED, 2 the demo could not run.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+               "the account is moto's, 123456789012. Needs moto: pip install 'ecr-repos[demo]'. "
+               "exit codes: 0 every step answered SUCCESS, 1 a step answered FAILED, 2 the demo could not run "
+               "(bad template, parameters or properties, moto missing), 3 a bug.",
     )
     demo.add_argument("template", nargs="?", default=None, metavar="TEMPLATE",
                       help="template with a Custom::EcrRepos (default: templates/example.yaml, which the package carries)")
@@ -131,6 +134,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             parameters=_parameters(args.parameters),
             target=plan_mod.Target(args.region, args.endpoint_url), progress=err,
         )
+        for warning in report.warnings:
+            err.write(f"{warning}\n")
         out.write(render.as_json(report) if args.output == "json" else render.as_text(report))
         return EXIT_OK
     if args.command == "demo":

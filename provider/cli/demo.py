@@ -23,7 +23,7 @@ from ..ownership import Owner
 from ..template import Template, TemplateError, load
 from . import describe, render
 from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, problems_error, templates_dir
-from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, desired_properties, problem_lines
+from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, desired_properties, problem_lines, yaml_warnings
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -299,6 +299,8 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
 
     resource = Resource(stack_name=stack_name, logical_id=logical_id, account=ACCOUNT, region=region)
     create_props = _properties(template, logical_id, parameters or {}, region, resource.stack_id, stack_name)
+    for warning in yaml_warnings(template, logical_id):
+        err.write(f"{warning}\n")
     if not isinstance(create_props.get("EcrRepositories"), dict):
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
     update_props, update_said = updated(create_props)

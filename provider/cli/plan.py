@@ -122,6 +122,7 @@ class PlanReport:
     old_reason: str | None = None  # why the deployed properties were not used
     physical_id: str | None = None  # the current one (deployed properties only)
     keeps_physical_id: bool | None = None
+    warnings: list[str] = field(default_factory=list)  # YAML pitfalls of the resource (stderr, not the plan)
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in KINDS}
@@ -279,6 +280,14 @@ def _line_number(line: str) -> tuple[int, str]:
     return (int(head[1]) if len(head) == 2 and head[1].isdigit() else 0, line)
 
 
+def yaml_warnings(template: Template, logical_id: str) -> list[str]:
+    """``file:line: warning: path: note`` for each YAML pitfall in ``logical_id``'s definition."""
+    base = ("Resources", logical_id)
+    return [f"{template.path}:{line}: warning: {format_path(location)}: {note}"
+            for location, (line, note) in sorted(template.notes.items(), key=lambda item: item[1][0])
+            if location[:2] == base]
+
+
 def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> list[str]:
     """``file:line: path: message`` for each problem of ``logical_id``'s properties, in line order,
     with the template's YAML hint (an unquoted account id read as a number) where it has one."""
@@ -354,6 +363,7 @@ def compute(
     owner = Owner(owner_stack_id, logical_id)
     executor = Executor(client=target.client("ecr"))
     report = PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, [])
+    report.warnings = yaml_warnings(template, logical_id)
     try:
         if deployed is None:
             report.old_reason = old_reason

@@ -125,3 +125,14 @@ def run_help() -> tuple[int, str, str]:
         run("demo", "--help")
     return int(exited.value.code or 0), buffer.getvalue(), ""
 
+
+
+def test_plan_warns_about_yaml_pitfalls_on_stderr_and_plans_on(endpoint, tmp_path):
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+                        "      EcrRepositories:\n        app/api:\n          AdditionalPullAccountIds: [123456789012]\n")
+    code, out, err = run("plan", str(template), "--region", "us-east-1", "--endpoint-url", endpoint)
+    assert code == 0 and "+ app/api  (to create)" in out
+    assert err == (f"{template}:8: warning: Resources.Repos.Properties.EcrRepositories.app/api."
+                   "AdditionalPullAccountIds[0]: YAML reads the unquoted 123456789012 as a number; quote account "
+                   "ids: '123456789012'\n")
