@@ -214,42 +214,6 @@ def _labelled(label: str, values: list[str]) -> list[str]:
             for i, value in enumerate(values)]
 
 
-def table(self, rows: list[dict[str, Any]]) -> str:
-        if not rows:
-            return "  (no repositories)\n"
-        header = ["REPOSITORY", "MUTABILITY", "SCAN", "IMAGES", "LIFECYCLE", "ACCESS", "OWNER"]
-        body = [[r["name"], r["mutability"], r["scan"], str(r["images"]), r["lifecycle"], _access(r), r["owner"]]
-                for r in rows]
-        widths = _fit(header, [max(len(line[i]) for line in [header] + body) for i in range(len(header))], WIDTH)
-        lines = ["  " + "  ".join(_cell(cell, widths[i]).ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
-                 for line in [header] + body]
-        details = []
-        for row in rows:
-            key = (tuple(row["lifecycle_lines"]), tuple(row["policy_lines"]), tuple(sorted(row["tags"].items())))
-            if self._shown.get(row["name"]) == key:
-                continue
-            self._shown[row["name"]] = key
-            details.append(f"  {row['name']}")
-            details.extend(_labelled("lifecycle", row["lifecycle_lines"] or ["none"]))
-            details.extend(_labelled("policy", row["policy_lines"] or ["none"]))
-            details.extend(_labelled("tags", [describe.tags_text(row["tags"])]))
-        if details:
-            lines.append("")
-            lines.extend(details)
-        else:
-            lines.append("  (details unchanged since shown above)")
-        return "\n".join(lines) + "\n"
-
-
-def _labelled(label: str, values: list[str]) -> list[str]:
-    pad = " " * (len(label) + 2)
-    out = []
-    for i, value in enumerate(values):
-        out.append(_cell(f"      {label if i == 0 else ' ' * len(label)}: {value}" if i == 0 else
-                         f"      {pad}{value}", WIDTH))
-    return out
-
-
 def table(rows: list[dict[str, Any]]) -> str:
     """The repositories as one table with all their details (a fresh ``Registry``)."""
     return Registry().table(rows)

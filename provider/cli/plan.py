@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import ownership, spec
-from ..errors import EcrReposError, format_path
+from ..errors import format_path
 from ..executor import Executor
 from ..outputs import partition_of
 from ..ownership import Owner
