@@ -9,6 +9,7 @@ response PUT captured where crhelper sends it. Fake credentials; nothing leaves 
 from __future__ import annotations
 
 import copy
+import difflib
 import importlib.util
 import json
 import logging
@@ -237,6 +238,20 @@ def _properties(template: Template, logical_id: str, parameters: dict[str, str],
     return properties
 
 
+def _known_region(region: str) -> str:
+    """``region`` if ECR has it in some partition (moto knows the same regions), else CliError."""
+    import boto3
+
+    session = boto3.Session()
+    known = {r for partition in session.get_available_partitions()
+             for r in session.get_available_regions("ecr", partition_name=partition)}
+    if region not in known:
+        close = difflib.get_close_matches(region, sorted(known), n=1)
+        raise CliError(f"unknown region {region!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                       f"; ECR's regions: {', '.join(sorted(known))}"))
+    return region
+
+
 def _need_moto() -> None:
     try:
         found = importlib.util.find_spec("moto.server")
@@ -256,7 +271,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         raise CliError(f"{template.path}: no Custom::EcrRepos resource in the template; demo one that has "
                        f"(such as {others or 'example.yaml'} of {templates_dir()})")
     logical_id = pick_resource(template, logical_id)
-    region = region or REGION
+    region = _known_region(region or REGION)
     stack_name = stack_name or STACK_NAME
 
     from ..cloudformation import Resource

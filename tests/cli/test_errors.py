@@ -167,3 +167,10 @@ def test_no_traceback_from_the_console_script(args):
 def test_version():
     result = subprocess.run([str(Path(ecr_repos.__globals__["SCRIPT"])), "--version"], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "ecr-repos 0.1.0\n")
+
+
+def test_demo_refuses_a_region_ecr_does_not_have_before_starting_moto():
+    code, out, err = run("demo", EXAMPLE, "--region", "us-east-7")
+    assert (code, out) == (2, "")
+    assert err.startswith("ecr-repos demo: error: unknown region 'us-east-7'; did you mean 'us-east-")
+    assert len(err.splitlines()) == 1
