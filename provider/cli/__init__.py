@@ -1,8 +1,11 @@
 """The ``ecr-repos`` command: validate templates, plan an Update, run the demo.
 
-``main(argv)`` parses arguments and dispatches; each command lives in its own module. Errors go
-to stderr with a non-zero exit; progress is shown on a terminal only. The Lambda never imports
-this package (it needs PyYAML, which the Lambda zip does not ship).
+``main(argv)`` parses arguments and dispatches (``_run``); each command lives in its own module and
+reports a user error by raising (``common.CliError``, or a template, file, credentials or connection
+error as it comes): ``main`` hands whatever a command raises to ``common.report``, the one place
+that prints an error (one line, plus one per problem) and picks the exit code. Progress is shown
+on a terminal only. The Lambda never imports this package (it needs PyYAML, which the Lambda zip
+does not ship).
 """
 
 from __future__ import annotations
