@@ -118,6 +118,7 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
 
     def _iter_errors(self, validator, instance):
         seen: set[tuple[str, tuple[Any, ...]]] = set()
+        found = []
         for err in super()._iter_errors(validator, instance):
             # cfn-lint reports each missing key of an object as an error of its own, at the
             # object's path, while describe_error lists them all from the first one: one match
@@ -125,8 +126,35 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
             path = tuple(err.path)
             fresh = [m for m in messages(err) if (m, path) not in seen]
             seen.update((m, path) for m in fresh)
-            for message in fresh:
-                yield _with_message(err, message)
+            found.extend(_with_message(err, message) for message in fresh)
+        # In line order, as `ecr-repos validate` lists them (cfn-lint's command line sorts its
+        # output anyway; its API, lint_file, keeps the order rules yield).
+        yield from sorted(found, key=lambda err: _position(instance, err.path))
+
+
+def _position(instance: Any, path: Sequence[Any]) -> tuple[float, float]:
+    """(line, column) of the deepest node along ``path`` that cfn-lint's decoder marked (its
+    nodes carry ``start_mark``); the key itself for a key that is the path's last step."""
+    best: tuple[float, float] = (float("inf"), float("inf"))
+    node = instance
+    for part in [None, *path]:
+        if part is not None:
+            if isinstance(node, dict):
+                key = next((k for k in node if k == part), None)
+                mark = getattr(key, "start_mark", None)
+                if mark is not None:
+                    best = (mark.line, mark.column)
+                if part not in node:
+                    break
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        mark = getattr(node, "start_mark", None)
+        if mark is not None:
+            best = (mark.line, mark.column)
+    return best
 
 
 def _with_message(err: Any, message: str) -> Any:
