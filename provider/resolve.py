@@ -74,7 +74,10 @@ def context_for(
             _check_parameter(name, spec, raw)
         kind = str(spec.get("Type", "String"))
         if isinstance(raw, str) and (kind.startswith("List<") or kind == "CommaDelimitedList"):
-            values[name] = [item.strip() for item in raw.split(",")] if raw else []
+            # As CloudFormation: one more item than commas, each trimmed, so that an empty value
+            # is [""], not [] (aws-cloudformation/cfn-language-discussion#102). A template that
+            # allows "no accounts" tests for it with a Condition and AWS::NoValue.
+            values[name] = [item.strip() for item in raw.split(",")]
         else:
             values[name] = raw
     pseudo: dict[str, str] = {}

@@ -22,11 +22,15 @@ _INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
 
 
 def schema_path() -> Path:
-    """The schema sits in ``schema/`` beside the ``provider`` package, in the repo and in the Lambda zip."""
+    """``$ECR_REPOS_SCHEMA``, else the copy an installed wheel carries (``provider/_schema/``, mapped
+    from ``schema/`` by pyproject.toml), else ``schema/`` beside the ``provider`` package (a checkout,
+    an editable install, the Lambda zip)."""
     override = os.environ.get("ECR_REPOS_SCHEMA")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "schema" / SCHEMA_FILE
+    here = Path(__file__).resolve().parent
+    packaged = here / "_schema" / SCHEMA_FILE
+    return packaged if packaged.is_file() else here.parent / "schema" / SCHEMA_FILE
 
 
 @lru_cache(maxsize=1)

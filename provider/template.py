@@ -7,6 +7,8 @@ template's root. The CLI only; the Lambda never imports this module (its zip has
 
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ class TemplateError(Exception):
     """The file cannot be read as a template; ``line`` points at the cause when known."""
 
     def __init__(self, path: str, line: int, message: str):
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
         self.path = path
         self.line = line
         self.message = message
@@ -40,6 +42,15 @@ class Template:
     data: dict[str, Any]
     lines: dict[Location, int] = field(default_factory=dict)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message), e.g. duplicate keys
+    # Unquoted scalars YAML 1.1 read as something else than their text (a number, a boolean, a
+    # date): location -> (line, what to do). ``validate`` reports each; other messages about the
+    # same value append it (``yaml_note``).
+    notes: dict[Location, tuple[int, str]] = field(default_factory=dict)
+
+    def yaml_note(self, location: Location) -> str | None:
+        """The YAML pitfall of the value at ``location``, if it has one."""
+        found = self.notes.get(tuple(location))
+        return found[1] if found else None
 
     def line_of(self, location: Location) -> int:
         """The line of ``location``, or of its nearest ancestor that exists in the file."""
@@ -67,7 +78,19 @@ class _Builder:
         self.path = path
         self.lines: dict[Location, int] = {}
         self.warnings: list[tuple[int, str]] = []
+        self.notes: dict[Location, tuple[int, str]] = {}
         self._scalars = yaml.SafeLoader("")
+
+    def _scalar(self, node: yaml.Node, location: Location) -> Any:
+        """A scalar's value; an unquoted one that YAML 1.1 turns into something else than its text
+        gets a note (PyYAML, and so this CLI and cfn-lint, follow YAML 1.1; CloudFormation's own
+        parser is not documented: quoting is the only safe spelling)."""
+        value = self._scalars.construct_object(node, deep=True)
+        if isinstance(node, yaml.ScalarNode) and node.style is None and not isinstance(value, str) and value is not None:
+            note = pitfall(node.value, value)
+            if note:
+                self.notes[location] = (node.start_mark.line + 1, note)
+        return value
 
     def build(self, node: yaml.Node, location: Location) -> Any:
         self.lines.setdefault(location, node.start_mark.line + 1)
@@ -79,7 +102,7 @@ class _Builder:
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:merge":
                     raise TemplateError(self.path, key_node.start_mark.line + 1, "YAML merge keys (<<) are not supported by CloudFormation")
-                key = self._scalars.construct_object(key_node, deep=True)
+                key = self._scalar(key_node, location + ("<key>",))
                 if not isinstance(key, (str, int, float, bool)):
                     raise TemplateError(self.path, key_node.start_mark.line + 1, "mapping keys must be scalars")
                 key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
@@ -87,11 +110,13 @@ class _Builder:
                     self.warnings.append((key_node.start_mark.line + 1, f"duplicate key {key!r}; the last one wins"))
                 # The key's line: where a reader looks for a key and its value.
                 self.lines[location + (key,)] = key_node.start_mark.line + 1
+                if location + ("<key>",) in self.notes:
+                    self.notes[location + (key,)] = self.notes.pop(location + ("<key>",))
                 out[key] = self.build(value_node, location + (key,))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, location + (i,)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node, deep=True)
+        return self._scalar(node, location)
 
     def _intrinsic(self, node: yaml.Node, name: str, location: Location) -> dict[str, Any]:
         if name == "Ref":
@@ -119,6 +144,29 @@ class _Builder:
         return {key: self.build(plain, inner_location)}
 
 
+_BOOLEAN_WORDS = {"true", "false"}
+_DIGITS = re.compile(r"^[0-9]{12}$")
+
+
+def pitfall(text: str, value: Any) -> str | None:
+    """What to write instead of the unquoted ``text`` that YAML 1.1 read as ``value``, if it matters."""
+    if isinstance(value, bool):
+        if text.lower() in _BOOLEAN_WORDS:
+            return None
+        word = "true" if value else "false"
+        return (f"YAML 1.1 reads the unquoted {text} as the boolean {word} (YAML 1.2 as the string {text!r}); "
+                f"write {word}, or quote it: '{text}'")
+    if isinstance(value, (int, float)):
+        fix = "quote account ids" if _DIGITS.match(text) else "quote it"
+        if str(value) == text.lstrip("+"):
+            return f"YAML reads the unquoted {text} as a number; {fix}: '{text}'" if _DIGITS.match(text) else None
+        octal = "octal " if isinstance(value, int) and re.match(r"^[-+]?0[0-7_]+$", text) else ""
+        return f"YAML reads the unquoted {text} as the {octal}number {value}; {fix}: '{text}'"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"YAML reads the unquoted {text} as a date; quote it: '{text}'"
+    return None
+
+
 def loads(text: str, path: str = "<template>") -> Template:
     """Parse template ``text`` (YAML or JSON)."""
     source = text
@@ -139,7 +187,7 @@ def loads(text: str, path: str = "<template>") -> Template:
     data = builder.build(node, ())
     if not isinstance(data, dict):
         raise TemplateError(path, 1, "a template must be a mapping with a Resources section")
-    return Template(path, data, builder.lines, builder.warnings)
+    return Template(path, data, builder.lines, builder.warnings, builder.notes)
 
 
 def load(path: str | Path) -> Template:

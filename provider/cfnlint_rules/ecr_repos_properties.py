@@ -10,10 +10,12 @@ The messages are the provider's own: ``provider/schema.py``'s ``describe_error``
 writes them for the Lambda's Reason, ``ecr-repos validate`` and this rule alike,
 as ``<path>: <message>``.
 
-Load it with ``cfn-lint --append-rules <this directory>`` or ``append_rules:`` in
-``.cfnlintrc``. It needs the checkout around it: ``../schema.py`` for the messages
-and ``../../schema/`` for the schema; set ``ECR_REPOS_SCHEMA`` to use another
-copy of the schema.
+Load it from any folder with ``--append-rules provider.cfnlint_rules.ecr_repos_properties``
+(a module: cfn-lint imports it wherever ecr-repos is installed beside cfn-lint, as the
+repository's ``.cfnlintrc`` does) or with ``--append-rules DIR`` where DIR is this folder
+(``ecr-repos cfn-lint-rules`` prints it; the folder also works when cfn-lint lives in another
+environment). It reads ``schema.py`` of the ``provider`` package it sits in and that package's
+schema (``provider/schema.py``'s ``schema_path``); set ``ECR_REPOS_SCHEMA`` to use another copy.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def _provider_schema() -> ModuleType:
         if not (PROVIDER_DIR / "schema.py").is_file():
             raise ImportError(
                 f"rule E9101 needs provider/schema.py beside {Path(__file__).parent}: "
-                "load it from a checkout (or git submodule) of ecr-repos"
+                "pip install ecr-repos and pass --append-rules \"$(ecr-repos cfn-lint-rules)\""
             )
         spec = importlib.util.spec_from_file_location(
             _PRIVATE_PACKAGE, init, submodule_search_locations=[str(PROVIDER_DIR)]
@@ -103,8 +105,8 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
         "Checks every property of a Custom::EcrRepos resource (unknown keys, types, "
         "account ids, repository names, expiration rules) against schema/ecr-repos.schema.json"
     )
-    # The README section that documents this rule, relative to the repository root.
-    source_url = "README.md#5-lint-your-templates-with-the-customecrrepos-rule"
+    # The section that documents this rule, relative to the repository root.
+    source_url = "docs/cli.md#cfn-lint-rule-e9101"
     tags = ["resources", "custom", "ecr"]
 
     def __init__(self) -> None:
@@ -122,6 +124,7 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
 
     def _iter_errors(self, validator, instance):
         seen: set[tuple[str, tuple[Any, ...]]] = set()
+        found = []
         for err in super()._iter_errors(validator, instance):
             # cfn-lint reports each missing key of an object as an error of its own, at the
             # object's path, while describe_error lists them all from the first one: one match
@@ -129,8 +132,35 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
             path = tuple(err.path)
             fresh = [m for m in messages(err) if (m, path) not in seen]
             seen.update((m, path) for m in fresh)
-            for message in fresh:
-                yield _with_message(err, message)
+            found.extend(_with_message(err, message) for message in fresh)
+        # In line order, as `ecr-repos validate` lists them (cfn-lint's command line sorts its
+        # output anyway; its API, lint_file, keeps the order rules yield).
+        yield from sorted(found, key=lambda err: _position(instance, err.path))
+
+
+def _position(instance: Any, path: Sequence[Any]) -> tuple[float, float]:
+    """(line, column) of the deepest node along ``path`` that cfn-lint's decoder marked (its
+    nodes carry ``start_mark``); the key itself for a key that is the path's last step."""
+    best: tuple[float, float] = (float("inf"), float("inf"))
+    node = instance
+    for part in [None, *path]:
+        if part is not None:
+            if isinstance(node, dict):
+                key = next((k for k in node if k == part), None)
+                mark = getattr(key, "start_mark", None)
+                if mark is not None:
+                    best = (mark.line, mark.column)
+                if part not in node:
+                    break
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        mark = getattr(node, "start_mark", None)
+        if mark is not None:
+            best = (mark.line, mark.column)
+    return best
 
 
 def _pattern(validator: Any, text: Any, instance: Any, schema: dict[str, Any]) -> Any:

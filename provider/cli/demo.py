@@ -9,6 +9,8 @@ response PUT captured where crhelper sends it. Fake credentials; nothing leaves 
 from __future__ import annotations
 
 import copy
+import difflib
+import importlib.util
 import json
 import logging
 import os
@@ -17,11 +19,12 @@ from pathlib import Path
 from typing import Any, Iterator, TextIO
 
 from .. import lifecycle, ownership, spec
+from ..outputs import partition_of
 from ..ownership import Owner
-from ..template import TemplateError, load
+from ..template import Template, TemplateError, load
 from . import describe, render
-from .common import EXIT_ERROR, EXIT_OK, CliError, pick_resource
-from .plan import BY_STACK_ID, PlanReport, desired_properties
+from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, problems_error, templates_dir
+from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, desired_properties, problem_lines, yaml_warnings
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -39,17 +42,20 @@ _DROP = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CR
 
 
 def default_template() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "templates" / "example.yaml"
+    return templates_dir() / "example.yaml"
 
 
 @contextmanager
-def moto_environment() -> Iterator[str]:
+def moto_environment(region: str = REGION) -> Iterator[str]:
     """A moto server on 127.0.0.1 and the environment that points boto3 at it; both undone after."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        raise CliError("demo needs moto, which is not installed: pip install 'ecr-repos[demo]'") from exc
     saved = dict(os.environ)
-    os.environ.update(_ENV)
+    os.environ.update({**_ENV, "AWS_REGION": region, "AWS_DEFAULT_REGION": region})
     for name in _DROP:
         os.environ.pop(name, None)
-    from moto.server import ThreadedMotoServer
 
     # The embedded server's request log (werkzeug) would drown the demo's own output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -128,6 +134,26 @@ def _response(out: TextIO, response: Any) -> None:
     out.write("\n")
 
 
+class _Fitted:
+    """``out`` with every line longer than WIDTH wrapped, the continuation indented under it."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, text: str) -> None:
+        import textwrap
+
+        lines = []
+        for line in text.split("\n"):
+            if len(line) <= WIDTH:
+                lines.append(line)
+                continue
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            lines.extend(textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False,
+                                       break_long_words=False))
+        self.out.write("\n".join(lines))
+
+
 def read_registry(client: Any) -> list[dict[str, Any]]:
     """What the registry holds, one dict per repository, read with the provider's executor."""
     from ..executor import Executor
@@ -140,99 +166,192 @@ def read_registry(client: Any) -> list[dict[str, Any]]:
         state = states[name]
         tags = state.tags or {}
         images = len(client.list_images(repositoryName=name).get("imageIds", []))
-        pull, push = describe.access(state.repository_policy) or (["(custom)"], ["(custom)"])
         rows.append({
             "name": name,
             "mutability": describe.mutability_text(state.immutable, state.tag_exclusions),
-            "encryption": state.encryption,
+            "encryption": describe.encryption_text(state.encryption, state.kms_key),
             "scan": "on" if state.scan_on_push else "off",
             "images": images,
             "lifecycle": describe.lifecycle_summary(state.lifecycle_policy),
             "lifecycle_lines": describe.lifecycle_lines(state.lifecycle_policy),
-            "pull": pull,
-            "push": push,
+            "access": describe.access(state.repository_policy),
+            "policy_lines": describe.policy_lines(state.repository_policy),
             "tags": describe.user_tags(tags),
-            "owner": f"{tags.get(ownership.STACK, '-')}/{tags.get(ownership.LOGICAL_ID, '-')} "
-                     f"({ownership.origin_of(tags).kind})" if tags.get(ownership.OWNER) else "none",
+            "owner": f"{tags.get(ownership.STACK, '-')}/{tags.get(ownership.LOGICAL_ID, '-')}"
+                     f"{' (adopted)' if ownership.is_adopted(tags) else ''}"
+                     if tags.get(ownership.OWNER) else "none",
         })
     return rows
 
 
-def table(rows: list[dict[str, Any]], details: bool = True) -> str:
-    """The repositories as a table, then each one's lifecycle rules in full."""
-    if not rows:
-        return "  (no repositories)\n"
-    header = ["REPOSITORY", "MUTABILITY", "SCAN", "ENCRYPTION", "IMAGES", "LIFECYCLE (rules)", "PULL", "PUSH", "OWNER",
-              "USER TAGS"]
-    body = [[r["name"], r["mutability"], r["scan"], r["encryption"], str(r["images"]), r["lifecycle"],
-             ",".join(r["pull"]) or "-", ",".join(r["push"]) or "-", r["owner"], describe.tags_text(r["tags"])]
-            for r in rows]
-    widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
-    lines = ["  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
-             for line in [header] + body]
-    if details:
-        lines.append("")
+WIDTH = 100  # every line the demo prints fits this many columns
+
+
+def _fit(cells: list[str], widths: list[int], limit: int) -> list[int]:
+    """Column widths whose row fits ``limit`` columns: the widest column gives way first."""
+    widths = list(widths)
+    while 2 + sum(widths) + 2 * (len(widths) - 1) > limit and max(widths) > 8:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return widths
+
+
+def _cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _access(row: dict[str, Any]) -> str:
+    found = row["access"]
+    if found is None:
+        return "custom"
+    pull, push = found
+    return f"{len(pull)} pull, {len(push)} push" if pull or push else "-"
+
+
+class Registry:
+    """The tables of the demo: one line per repository, then the details (lifecycle rules,
+    repository policy, user tags) of each repository whose details are new since last shown."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, tuple[Any, ...]] = {}
+
+    def table(self, rows: list[dict[str, Any]]) -> str:
+        if not rows:
+            return "  (no repositories)\n"
+        header = ["REPOSITORY", "MUTABILITY", "SCAN", "IMAGES", "LIFECYCLE", "ACCESS", "OWNER"]
+        body = [[r["name"], r["mutability"], r["scan"], str(r["images"]), r["lifecycle"], _access(r), r["owner"]]
+                for r in rows]
+        widths = _fit(header, [max(len(line[i]) for line in [header] + body) for i in range(len(header))], WIDTH)
+        lines = ["  " + "  ".join(_cell(cell, widths[i]).ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
+                 for line in [header] + body]
+        details = []
         for row in rows:
-            lines.append(f"  {row['name']} lifecycle policy:")
-            lines.extend(f"      {rule}" for rule in row["lifecycle_lines"] or ["(none)"])
-    return "\n".join(lines) + "\n"
+            key = (tuple(row["lifecycle_lines"]), tuple(row["policy_lines"]), tuple(sorted(row["tags"].items())),
+                   row["encryption"])
+            if self._shown.get(row["name"]) == key:
+                continue
+            self._shown[row["name"]] = key
+            details.append(f"  {row['name']}")
+            details.extend(_labelled("lifecycle", row["lifecycle_lines"] or ["none"]))
+            details.extend(_labelled("policy", row["policy_lines"] or ["none"]))
+            details.extend(_labelled("tags", [describe.tags_text(row["tags"])]))
+            details.extend(_labelled("encryption", [row["encryption"] or "AES256"]))
+        if details:
+            lines.append("")
+            lines.extend(details)
+        else:
+            lines.append("  (details unchanged since shown above)")
+        return "\n".join(lines) + "\n"
+
+
+def _labelled(label: str, values: list[str]) -> list[str]:
+    """``label: first`` then the other values aligned under the first, each cut to WIDTH."""
+    return [_cell(f"      {(label + ':' if i == 0 else '').ljust(len(label) + 1)} {value}", WIDTH)
+            for i, value in enumerate(values)]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The repositories as one table with all their details (a fresh ``Registry``)."""
+    return Registry().table(rows)
 
 
 def _banner(out: TextIO, title: str) -> None:
     out.write(f"\n=== {title} {'=' * max(3, 74 - len(title))}\n")
 
 
-def run(template_path: str | None, logical_id: str | None, out: TextIO, err: TextIO) -> int:
-    path = Path(template_path) if template_path else default_template()
-    try:
-        template = load(path)
-    except TemplateError as exc:
-        raise CliError(str(exc)) from exc
-    logical_id = pick_resource(template, logical_id)
-
-    from ..cloudformation import SERVICE_TOKEN, Resource
-
-    resource = Resource(stack_name=STACK_NAME, logical_id=logical_id, account=ACCOUNT, region=REGION)
-    properties = desired_properties(template, logical_id, {}, region=REGION, account=ACCOUNT,
-                                    stack_name=STACK_NAME, stack_id=resource.stack_id)
-    properties["ServiceToken"] = SERVICE_TOKEN
+def _properties(template: Template, logical_id: str, parameters: dict[str, str], region: str, stack_id: str,
+                stack_name: str) -> dict[str, Any]:
+    """The resource's properties as CloudFormation would send them, checked as the provider checks them."""
+    properties = desired_properties(template, logical_id, parameters, region=region, account=ACCOUNT,
+                                    stack_name=stack_name, stack_id=stack_id)
     properties.pop("ServiceTimeout", None)
-    if not isinstance(properties.get("EcrRepositories"), dict):
+    properties["ServiceToken"] = PLACEHOLDER_TOKEN
+    _, problems = spec.check(properties, partition_of(region))
+    if problems:
+        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
+    properties.pop("ServiceToken")
+    return properties
+
+
+def _known_region(region: str) -> str:
+    """``region`` if ECR has it in some partition (moto knows the same regions), else CliError."""
+    import boto3
+
+    session = boto3.Session()
+    known = {r for partition in session.get_available_partitions()
+             for r in session.get_available_regions("ecr", partition_name=partition)}
+    if region not in known:
+        close = difflib.get_close_matches(region, sorted(known), n=1)
+        raise CliError(f"unknown region {region!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                       f"; ECR's regions: {', '.join(sorted(known))}"))
+    return region
+
+
+def _need_moto() -> None:
+    try:
+        found = importlib.util.find_spec("moto.server")
+    except ImportError:
+        found = None
+    if found is None:
+        raise CliError("demo needs moto, which is not installed: pip install 'ecr-repos[demo]'")
+
+
+def run(template_path: str | None, logical_id: str | None, out: TextIO, err: TextIO, *,
+        parameters: dict[str, str] | None = None, region: str | None = None, stack_name: str | None = None) -> int:
+    _need_moto()
+    path = Path(template_path) if template_path else default_template()
+    template = load(path)
+    if not template.custom_resources() and not logical_id:
+        others = ", ".join(p.name for p in sorted(templates_dir().glob("*.yaml")) if _has_resource(p))
+        raise CliError(f"{template.path}: no Custom::EcrRepos resource in the template; demo one that has "
+                       f"(such as {others or 'example.yaml'} of {templates_dir()})")
+    logical_id = pick_resource(template, logical_id)
+    region = _known_region(region or REGION)
+    stack_name = stack_name or STACK_NAME
+
+    from ..cloudformation import Resource
+
+    resource = Resource(stack_name=stack_name, logical_id=logical_id, account=ACCOUNT, region=region)
+    create_props = _properties(template, logical_id, parameters or {}, region, resource.stack_id, stack_name)
+    for warning in yaml_warnings(template, logical_id):
+        err.write(f"{warning}\n")
+    if not isinstance(create_props.get("EcrRepositories"), dict):
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
-    create_props = {k: v for k, v in properties.items() if k != "ServiceToken"}
     update_props, update_said = updated(create_props)
 
-    shown = os.path.relpath(path)
-    shown = shown if not shown.startswith("..") else str(path)
-    out.write(f"ecr-repos demo: {shown} ({logical_id}) through Create, Update and Delete\n")
-    with moto_environment() as url:
+    shown = template_path or str(path)
+    out.write(f"ecr-repos demo: {logical_id} through Create, Update and Delete\n")
+    out.write(f"template: {shown}\n")  # a path is never wrapped
+    raw, out = out, _Fitted(out)  # type: ignore[assignment]
+    registry = Registry()
+    with moto_environment(region) as url:
         import boto3
 
         # Imported only now: crhelper builds its clients at import, from the region set above.
         import provider.handler  # noqa: F401
 
-        client = boto3.client("ecr", region_name=REGION, endpoint_url=url)
+        client = boto3.client("ecr", region_name=region, endpoint_url=url)
         out.write(f"moto server: {url} (embedded; stopped at the end)\n")
-        out.write(f"stack: {resource.stack_id}\n")
+        raw.write(f"stack: {resource.stack_id}\n")  # nor an ARN
 
         _banner(out, f"1. Create {logical_id}: {len(create_props['EcrRepositories'])} repositories")
         created = resource.create(create_props)
         _response(out, created)
-        out.write(table(read_registry(client)))
+        out.write(registry.table(read_registry(client)))
         if not created.ok:
-            return EXIT_ERROR
+            return _failed(out, "Create")
 
         _banner(out, "2. Plan of the Update (ecr-repos plan, read calls only)")
         for line in update_said:
             out.write(f"  change: {line}\n")
-        out.write(_plan_text(client, update_props, resource, logical_id, str(path)))
+        out.write(_plan_text(client, create_props, update_props, resource, created.physical_id, str(path)))
 
         _banner(out, "3. Update (in place or with a new physical id)")
         changed = resource.update(update_props)
         _response(out, changed)
-        out.write(table(read_registry(client)))
+        out.write(registry.table(read_registry(client)))
         if not changed.ok:
-            return EXIT_ERROR
+            return _failed(out, "Update")
 
         _banner(out, "4. UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: Delete of the old physical id")
         cleaned = resource.cleanup()
@@ -240,22 +359,38 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
             out.write("  (same physical id: CloudFormation sends no clean-up Delete)\n")
         else:
             _response(out, cleaned)
-        out.write(table(read_registry(client), details=False))
+        out.write(registry.table(read_registry(client)))
 
-        pushed = _push_images(client, update_props, out)
+        pushed = _push_images(client, update_props)
         _banner(out, f"5. Delete {logical_id}")
+        if pushed:
+            out.write(f"  (pushed one image into each repository declared with EmptyOnDelete: true, as CI "
+                      f"would: {', '.join(pushed)})\n\n")
         deleted = resource.delete()
         _response(out, deleted)
-        out.write(table(read_registry(client), details=False))
-        if pushed and read_registry(client):
+        left = read_registry(client)
+        out.write(registry.table(left))
+        if left:
             out.write("  Repositories with images and no EmptyOnDelete were kept, as the provider promises.\n")
-        ok = created.ok and changed.ok and (cleaned is None or cleaned.ok)
+        ok = created.ok and changed.ok and (cleaned is None or cleaned.ok) and deleted.ok
         out.write(f"\nDone: Create {created.status}, Update {changed.status}, "
                   f"clean-up {cleaned.status if cleaned else 'not needed'}, Delete {deleted.status}.\n")
-        return EXIT_OK if ok else EXIT_ERROR
+        return EXIT_OK if ok else EXIT_PROBLEMS
 
 
-def _push_images(client: Any, properties: dict[str, Any], out: TextIO) -> list[str]:
+def _failed(out: TextIO, step: str) -> int:
+    out.write(f"\nStopped: the {step} answered FAILED (its Reason is above); the demo's moto server is discarded.\n")
+    return EXIT_PROBLEMS
+
+
+def _has_resource(path: Path) -> bool:
+    try:
+        return bool(load(path).custom_resources())
+    except TemplateError:
+        return False
+
+
+def _push_images(client: Any, properties: dict[str, Any]) -> list[str]:
     """Push one image into each repository declared with EmptyOnDelete (as CI would), so that the
     Delete shows it emptying them."""
     data = spec.coerce(properties)
@@ -266,17 +401,23 @@ def _push_images(client: Any, properties: dict[str, Any], out: TextIO) -> list[s
                                       "digest": "sha256:" + "0" * 64}, "layers": []})
     for name in names:
         client.put_image(repositoryName=name, imageManifest=manifest, imageTag="v1")
-        out.write(f"\n(pushed image {name}:v1; {name} has EmptyOnDelete: true)\n")
     return names
 
 
-def _plan_text(client: Any, properties: dict[str, Any], resource: Any, logical_id: str, path: str) -> str:
+def _plan_text(client: Any, old: dict[str, Any], new: dict[str, Any], resource: Any, physical_id: str | None,
+               path: str) -> str:
+    """``ecr-repos plan``'s text for the Update, with the Create's properties as the previous ones."""
     from ..executor import Executor
-    from .plan import _plan
+    from .plan import Deployed, _plan_deployed
 
-    desired = spec.parse({"ServiceToken": "x", **properties}, "aws", region=REGION)
-    owner = Owner(resource.stack_id, logical_id)
-    repos = _plan(Executor(client=client, workers=4), desired, owner, BY_STACK_ID, None)
-    report = PlanReport(path, logical_id, STACK_NAME, REGION, ACCOUNT, BY_STACK_ID, resource.stack_id, repos)
-    text = render.as_text(report)
-    return "".join(f"  {line}\n" if line else "\n" for line in text.splitlines()[2:])
+    partition = partition_of(resource.region)
+    desired = spec.parse({"ServiceToken": "x", **new}, partition, region=resource.region)
+    owner = Owner(resource.stack_id, resource.logical_id)
+    report = PlanReport(path, resource.logical_id, resource.stack_name, resource.region, ACCOUNT, BY_STACK_ID,
+                        resource.stack_id, [])
+    _plan_deployed(Executor(client=client, workers=4), desired, owner,
+                   Deployed({"ServiceToken": "x", **old}, physical_id), partition, report)
+    body = render.as_text(report).split("\n\n", 1)[1]
+    head = [f"Previous properties: the Create's; physical id {physical_id} "
+            f"{'kept' if report.keeps_physical_id else 'replaced (step 4 deletes the old one)'}", ""]
+    return "".join(f"  {line}\n" if line else "\n" for line in head + body.splitlines())

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import access, ownership, spec
-from ..errors import EcrReposError, format_path
+from ..errors import format_path
 from ..executor import Executor
 from ..outputs import partition_of
 from ..ownership import Owner
@@ -57,7 +57,7 @@ from ..resolve import ParameterError, condition, context_for, resolve, unresolve
 from ..spec import RepoSpec, ResourceSpec
 from ..template import Template, TemplateError, load, loads
 from . import describe
-from .common import CliError, Progress, pick_resource
+from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, user_message
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -126,6 +126,7 @@ class PlanReport:
     old_reason: str | None = None  # why the deployed properties were not used
     physical_id: str | None = None  # the current one (deployed properties only)
     keeps_physical_id: bool | None = None
+    warnings: list[str] = field(default_factory=list)  # YAML pitfalls of the resource (stderr, not the plan)
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in KINDS}
@@ -183,9 +184,13 @@ def _code(exc: Exception) -> str:
 
 
 def _account(target: Target) -> str | None:
+    """The caller's account (for AWS::AccountId), ``None`` when STS refuses to say. Without
+    credentials or a reachable endpoint no later call can succeed either: that error is raised."""
     try:
         return str(target.client("sts").get_caller_identity()["Account"])
-    except Exception:  # noqa: BLE001 - the account only fills AWS::AccountId; plan on without it
+    except Exception as exc:  # noqa: BLE001 - denied, ...: the account only fills AWS::AccountId
+        if is_unreachable(exc):
+            raise
         return None
 
 
@@ -267,10 +272,40 @@ def desired_properties(
         for location, value in left:
             where = base + location
             name = next(iter(value))
+            fix = "pass the value with --parameters" if name == "Ref" else "write the value itself"
             lines.append(f"{template.path}:{template.line_of(where)}: {format_path(where)}: "
-                         f"cannot resolve {name} before deployment; pass the value with --parameters")
-        raise CliError("\n".join(lines))
+                         f"cannot resolve {name} before deployment; {fix}")
+        raise problems_error(f"{template.path}: {logical_id}'s properties", sorted(lines, key=_line_number))
     return properties
+
+
+def _line_number(line: str) -> tuple[int, str]:
+    head = line.split(": ", 1)[0].rsplit(":", 1)
+    return (int(head[1]) if len(head) == 2 and head[1].isdigit() else 0, line)
+
+
+def yaml_warnings(template: Template, logical_id: str) -> list[str]:
+    """``file:line: warning: path: note`` for each YAML pitfall in ``logical_id``'s definition."""
+    base = ("Resources", logical_id)
+    return [f"{template.path}:{line}: warning: {format_path(location)}: {note}"
+            for location, (line, note) in sorted(template.notes.items(), key=lambda item: item[1][0])
+            if location[:2] == base]
+
+
+def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> list[str]:
+    """``file:line: path: message`` for each problem of ``logical_id``'s properties, in line order,
+    with the template's YAML hint (an unquoted account id read as a number) where it has one."""
+    base = ("Resources", logical_id, "Properties")
+    lines = []
+    for problem in problems:
+        where = base + tuple(problem.location)
+        message = problem.message
+        note = template.yaml_note(where)
+        if note:
+            message = f"{message}; {note}"
+        lines.append((template.line_of(where), f"{template.path}:{template.line_of(where)}: "
+                                               f"{format_path(where)}: {message}"))
+    return [text for _, text in sorted(lines, key=lambda item: item[0])]
 
 
 def _owned(tags: dict[str, str] | None, owner: Owner, match: str) -> str:
@@ -304,10 +339,7 @@ def compute(
     progress: TextIO | None = None,
 ) -> PlanReport:
     """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
-    try:
-        template = load(path)
-    except TemplateError as exc:
-        raise CliError(str(exc)) from exc
+    template = load(path)
     logical_id = pick_resource(template, logical_id)
     stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
     target = _target(target or Target())
@@ -330,25 +362,24 @@ def compute(
     partition = partition_of(target.region)
     desired, problems = spec.check(properties, partition, region=target.region)
     if problems or desired is None:
-        base = ("Resources", logical_id, "Properties")
-        raise CliError("\n".join(
-            f"{template.path}:{template.line_of(base + p.location)}: {format_path(base + p.location)}: {p.message}"
-            for p in problems))
+        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
     owner_stack_id = stack_id or (f"arn:{partition}:cloudformation:{target.region}:{account or '000000000000'}:"
                                   f"stack/{stack_name}/not-yet-created")
     owner = Owner(owner_stack_id, logical_id)
     executor = Executor(client=target.client("ecr"))
     report = PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, [])
+    report.warnings = yaml_warnings(template, logical_id)
     try:
         if deployed is None:
             report.old_reason = old_reason
             report.repos = _plan(executor, desired, owner, match, progress)
         else:
             _plan_deployed(executor, desired, owner, deployed, partition, report)
-    except EcrReposError as exc:
-        raise CliError(f"cannot read the registry: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...
-        raise CliError(f"cannot read the registry: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...: said in one line
+        said = user_message(exc)
+        if said is None:
+            raise
+        raise CliError(f"cannot read the registry: {said.message}") from exc
     return report
 
 

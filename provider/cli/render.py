@@ -70,7 +70,7 @@ def _previous(report: PlanReport) -> list[str]:
     if report.old_source == FROM_NONE:
         return [f"Previous properties: the deployed template has no {report.logical_id}; the Update creates it"]
     if report.old_source != FROM_DEPLOYED:
-        return [f"Previous properties: not read ({report.old_reason}); the user tags of the repositories this "
+        return [f"Previous properties: not read ({report.old_reason or 'unknown'}); the user tags of the repositories this "
                 "resource owns stand for the tags declared before"]
     lines = ["Previous properties: the deployed template (GetTemplate) with the stack's parameters"]
     if report.keeps_physical_id:

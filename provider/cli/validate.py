@@ -23,8 +23,11 @@ class Finding:
 
 
 def check_template(template: Template, partition: str = "aws") -> tuple[list[str], list[Finding]]:
-    """The Custom::EcrRepos logical ids of ``template`` and every problem found in them."""
+    """The Custom::EcrRepos logical ids of ``template`` and every problem found in them (and in the
+    template's YAML: duplicate keys, unquoted values YAML reads as numbers, booleans or dates), in
+    line order. A problem about a value with a YAML pitfall carries its hint."""
     findings: list[Finding] = []
+    hinted: set[tuple[str | int, ...]] = set()
     ids = template.custom_resources()
     for logical_id in ids:
         base: tuple[str | int, ...] = ("Resources", logical_id, "Properties")
@@ -38,9 +41,19 @@ def check_template(template: Template, partition: str = "aws") -> tuple[list[str
         _, problems = spec.check(properties, partition, allow_intrinsics=True)
         for problem in problems:
             location = base + tuple(problem.location)
-            findings.append(Finding(template.path, template.line_of(location), format_path(location), problem.message))
+            message = problem.message
+            note = template.yaml_note(location)
+            if note:
+                message = f"{message}; {note}"
+                hinted.add(location)
+            findings.append(Finding(template.path, template.line_of(location), format_path(location), message))
     for line, message in template.warnings:
         findings.append(Finding(template.path, line, "template", message))
+    # YAML pitfalls only where there is something to check: other YAML files (a CI workflow's
+    # `on:` key) are not validate's business.
+    for location, (line, note) in template.notes.items() if ids else ():
+        if location not in hinted:
+            findings.append(Finding(template.path, line, format_path(location), note))
     findings.sort(key=lambda f: (f.line, f.where))
     return ids, findings
 

@@ -183,3 +183,11 @@ def test_messages_are_the_lambdas(template):
 )
 def test_field_path(path, expected):
     assert field_path(path) == expected
+
+
+@pytest.mark.parametrize("template", sorted(t for t in EXPECTED if t.startswith("bad/")))
+def test_matches_come_in_line_order_through_the_api_too(template):
+    # cfn-lint's command line sorts its output; its API keeps the order the rule yields
+    matches = lint_file(FIXTURES / template, ManualArgs(append_rules=[str(RULES)]))
+    lines = [m.linenumber for m in matches if m.rule.id == "E9101"]
+    assert lines == sorted(lines) and lines

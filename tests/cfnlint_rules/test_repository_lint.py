@@ -53,3 +53,37 @@ def test_rule_loads_from_outside_the_repository(tmp_path):
     # then the rule finds its messages in this checkout (not the user's package) and reads that schema
     assert result.returncode == 2, result.stderr
     assert "my-stack.yaml:10:7:10:21:E9101:ServiceTimeout: must be at most 300, got 7200" in result.stdout.splitlines()
+
+
+def test_repository_config_works_from_any_folder(tmp_path):
+    # given a user's folder holding a template, and the checkout's .cfnlintrc named from there
+    (tmp_path / "stack.yaml").write_text(BAD.read_text())
+    exe = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+    # when cfn-lint runs there with that config
+    result = subprocess.run([exe, "--config-file", str(ROOT / ".cfnlintrc"), "--format", "parseable", "--", "stack.yaml"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    # then the rule is loaded (as a module, not a folder relative to the current one) and reports in line order
+    assert result.returncode == 2, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[5] for line in lines] == ["E9101"] * 4
+    assert [int(line.split(":")[1]) for line in lines] == [9, 10, 11, 12]
+
+
+def test_pre_commit_hooks_run_their_entries(tmp_path):
+    # given the hooks this repository publishes for pre-commit, and a template in a user's folder
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"ecr-repos-validate", "cfn-lint-ecr-repos"}
+    (tmp_path / "stack.yaml").write_text(BAD.read_text())
+    bin_dir = Path(sys.executable).parent
+    for hook_id, expected in (("ecr-repos-validate", 1), ("cfn-lint-ecr-repos", 2)):
+        hook = hooks[hook_id]
+        assert hook["language"] == "python" and hook["types_or"] == ["yaml", "json"]
+        # when pre-commit would run the entry with the staged file names appended
+        command, *args = hook["entry"].split()
+        result = subprocess.run([str(bin_dir / command), *args, "stack.yaml"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=300)
+        # then each finds the bad account id
+        assert result.returncode == expected, result.stderr
+        assert "must be a 12-digit AWS account id, got '12345678901'" in result.stdout

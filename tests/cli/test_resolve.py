@@ -68,3 +68,27 @@ def test_overrides_win_and_are_checked():
 def test_unresolved_paths_lists_outermost_intrinsics():
     value = {"a": [{"Ref": "X"}, "b"], "c": {"d": {"Fn::GetAtt": ["R", "A"]}}}
     assert unresolved_paths(value) == [(("a", 0), {"Ref": "X"}), (("c", "d"), {"Fn::GetAtt": ["R", "A"]})]
+
+
+@pytest.mark.parametrize("given,expected", [
+    (None, [""]),  # the Default "" below
+    ("", [""]),
+    ("111111111111", ["111111111111"]),
+    ("111111111111, 222222222222", ["111111111111", "222222222222"]),
+    ("a,", ["a", ""]),
+])
+def test_a_comma_delimited_list_has_one_more_item_than_commas(given, expected):
+    # CloudFormation's Ref of an empty CommaDelimitedList is [""], not [] (cfn-language-discussion#102)
+    template = {"Parameters": {"Ids": {"Type": "CommaDelimitedList", "Default": ""}}}
+    overrides = {} if given is None else {"Ids": given}
+    assert resolve({"Ref": "Ids"}, context_for(template, overrides)) == expected
+
+
+def test_no_accounts_condition_of_the_stackset_template_leaves_the_property_out():
+    template = {
+        "Parameters": {"Ids": {"Type": "CommaDelimitedList", "Default": ""}},
+        "Conditions": {"Has": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "Ids"}]}, ""]}]}},
+    }
+    value = {"Accounts": {"Fn::If": ["Has", {"Ref": "Ids"}, {"Ref": "AWS::NoValue"}]}}
+    assert resolve(value, context_for(template, {})) == {}
+    assert resolve(value, context_for(template, {"Ids": "111111111111"})) == {"Accounts": ["111111111111"]}

@@ -109,3 +109,32 @@ def test_control_characters_fail_validate_with_their_lines():
         "'\\t', got 'v*\\t'; remove it",
     ]
 
+
+def test_yaml_pitfalls_are_flagged_in_line_order_and_hint_the_problems_they_cause(tmp_path):
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+        "      EmptyOnDelete: no\n"
+        "      EcrRepositories:\n        app/api:\n"
+        "          AdditionalPushAccountIds: [123456789012]\n"
+        "          AdditionalPullAccountIds:\n            - 012345670123\n"
+        "          ScanOnPush: maybe\n")
+    code, out, err = run("validate", str(template))
+    p = f"{template}:{{}}: Resources.Repos.Properties"
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        p.format(6) + ".EmptyOnDelete: YAML 1.1 reads the unquoted no as the boolean false (YAML 1.2 as the string "
+                      "'no'); write false, or quote it: 'no'",
+        p.format(9) + ".EcrRepositories.app/api.AdditionalPushAccountIds[0]: YAML reads the unquoted 123456789012 "
+                      "as a number; quote account ids: '123456789012'",
+        p.format(11) + ".EcrRepositories.app/api.AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got "
+                       "'1402433619'; YAML reads the unquoted 012345670123 as the octal number 1402433619; quote "
+                       "account ids: '012345670123'",
+        p.format(12) + ".EcrRepositories.app/api.ScanOnPush: must be true or false, got 'maybe'",
+    ]
+
+
+def test_yaml_pitfalls_of_files_without_the_resource_are_not_validates_business(tmp_path):
+    workflow = tmp_path / "ci.yaml"
+    workflow.write_text("on: push\njobs: {}\n")
+    assert run("validate", str(workflow)) == (0, "", f"{workflow}: no Custom::EcrRepos resource; nothing to check\n")

@@ -16,8 +16,10 @@ from moto import mock_aws
 
 from tests.support.cfn import Resource
 
+from provider.resolve import context_for, resolve, unresolved_paths
+from provider.template import load
+
 from .conftest import ROOT
-from .iam_policy import load_template
 
 TARGET_ACCOUNTS = ["210000000001", "210000000002", "210000000003"]
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -25,35 +27,31 @@ CENTRAL_PUSH, CENTRAL_PULL = "999999999999", "888888888888"
 PARAMETERS = {"CentralPushAccountIds": CENTRAL_PUSH, "CentralPullAccountIds": CENTRAL_PULL}
 
 
-def resolve(value: Any, template: dict[str, Any], context: dict[str, str]) -> Any:
-    """Substitute parameters (given or default) and the provider function's ARN, as CloudFormation does."""
-    if isinstance(value, list):
-        return [resolve(v, template, context) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            name = value["Ref"]
-            declared = template["Parameters"][name]
-            raw = PARAMETERS.get(name, declared.get("Default"))
-            return raw.split(",") if declared["Type"] == "CommaDelimitedList" else raw
-        if set(value) == {"Fn::GetAtt"}:
-            assert value["Fn::GetAtt"] == ["ProviderFunction", "Arn"]
-            return (f"arn:aws:lambda:{context['region']}:{context['account']}:function:"
-                    f"{context['stack']}-ProviderFunction-1A2B3C")
-        return {k: resolve(v, template, context) for k, v in value.items()}
-    return value
-
-
-def instance_properties(account: str, region: str, stack: str) -> dict[str, Any]:
-    template = load_template(ROOT / "templates" / "stackset.yaml")
-    repos = template["Resources"]["Repos"]
+def instance_properties(account: str, region: str, stack: str, parameters: dict[str, str]) -> dict[str, Any]:
+    """The properties CloudFormation sends: the template resolved (parameters, Conditions, Fn::If,
+    AWS::NoValue) by the CLI's resolver, the provider function's ARN put in for its Fn::GetAtt."""
+    template = load(ROOT / "templates" / "stackset.yaml")
+    repos = template.resources["Repos"]
     assert repos["Type"] == "Custom::EcrRepos"
-    return resolve(repos["Properties"], template, {"account": account, "region": region, "stack": stack})
+    ctx = context_for(template.data, parameters, region=region, account=account, stack_name=stack)
+    properties = resolve(repos["Properties"], ctx)
+    assert properties["ServiceToken"] == {"Fn::GetAtt": ["ProviderFunction", "Arn"]}
+    properties["ServiceToken"] = f"arn:aws:lambda:{region}:{account}:function:{stack}-ProviderFunction-1A2B3C"
+    assert unresolved_paths(properties) == []
+    return properties
 
 
-def principals(policy_text: str) -> dict[str, set[str]]:
+def policy(ecr: Any, name: str) -> str | None:
+    try:
+        return ecr.get_repository_policy(repositoryName=name)["policyText"]
+    except ecr.exceptions.RepositoryPolicyNotFoundException:
+        return None
+
+
+def principals(policy_text: str | None) -> dict[str, set[str]]:
     """Each statement's principal accounts -> the actions granted to them."""
     granted: dict[str, set[str]] = {}
-    for statement in json.loads(policy_text)["Statement"]:
+    for statement in json.loads(policy_text)["Statement"] if policy_text else []:
         aws = statement["Principal"]["AWS"]
         for arn in [aws] if isinstance(aws, str) else aws:
             actions = statement["Action"]
@@ -61,19 +59,23 @@ def principals(policy_text: str) -> dict[str, set[str]]:
     return granted
 
 
+def create_instances(monkeypatch, parameters: dict[str, str]) -> dict[tuple[str, str], tuple[Resource, Any]]:
+    """Every stack instance created: {(account, region): (Resource, response)}."""
+    instances = {}
+    for account in TARGET_ACCOUNTS:
+        monkeypatch.setenv("MOTO_ACCOUNT_ID", account)  # moto keeps one backend per account
+        for region in REGIONS:
+            stack = "StackSet-ecr-repos-0a1b2c3d"
+            resource = Resource(stack_name=stack, account=account, region=region)
+            response = resource.create(instance_properties(account, region, stack, parameters))
+            instances[(account, region)] = (resource, response)
+    return instances
+
+
 @pytest.fixture
 def stack_instances(monkeypatch):
-    """Every stack instance created: {(account, region): (Resource, response)}."""
     with mock_aws():
-        instances = {}
-        for account in TARGET_ACCOUNTS:
-            monkeypatch.setenv("MOTO_ACCOUNT_ID", account)  # moto keeps one backend per account
-            for region in REGIONS:
-                stack = "StackSet-ecr-repos-0a1b2c3d"
-                resource = Resource(stack_name=stack, account=account, region=region)
-                response = resource.create(instance_properties(account, region, stack))
-                instances[(account, region)] = (resource, response)
-        yield instances
+        yield create_instances(monkeypatch, PARAMETERS)
 
 
 def registry(account: str, region: str, monkeypatch) -> dict[str, dict[str, Any]]:
@@ -87,7 +89,7 @@ def registry(account: str, region: str, monkeypatch) -> dict[str, dict[str, Any]
             "immutable": repo["imageTagMutability"] == "IMMUTABLE",
             "scanOnPush": repo["imageScanningConfiguration"]["scanOnPush"],
             "tags": {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"]},
-            "principals": principals(ecr.get_repository_policy(repositoryName=name)["policyText"]),
+            "principals": principals(policy(ecr, name)),
             "lifecycle": json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]),
         }
     return found
@@ -128,3 +130,29 @@ def test_deleting_the_stack_instances_empties_every_registry(stack_instances, mo
     for account in TARGET_ACCOUNTS:
         for region in REGIONS:
             assert registry(account, region, monkeypatch) == {}
+
+
+def test_without_central_accounts_every_instance_succeeds_with_no_repository_policy(monkeypatch):
+    # given the StackSet's parameters left at their defaults: no push and no pull account (each an
+    # empty CommaDelimitedList, which CloudFormation resolves to [""])
+    with mock_aws():
+        instances = create_instances(monkeypatch, {})
+        for (account, region), (_, response) in instances.items():
+            # then the template's Conditions left the account lists out, and every instance succeeded
+            assert response.status == "SUCCESS", response.reason
+            repos = registry(account, region, monkeypatch)
+            assert sorted(repos) == ["app/api", "app/worker"]
+            assert all(repo["principals"] == {} for repo in repos.values())
+
+
+def test_the_empty_list_itself_would_fail_as_cloudformation_would_send_it():
+    # given a template that passes an empty CommaDelimitedList straight to the property (no Condition)
+    properties = instance_properties(TARGET_ACCOUNTS[0], REGIONS[0], "s", {})
+    properties["EcrRepositories"]["app/api"]["AdditionalPushAccountIds"] = [""]  # Ref of "" is [""]
+    with mock_aws():
+        response = Resource(stack_name="s", account=TARGET_ACCOUNTS[0], region=REGIONS[0]).create(properties)
+        assert boto3.client("ecr", region_name=REGIONS[0]).describe_repositories()["repositories"] == []
+    # then the provider refuses it before any write, naming the field
+    assert response.status == "FAILED"
+    assert "EcrRepositories.app/api.AdditionalPushAccountIds[0]: must be a 12-digit AWS account id, got ''" in \
+        response.reason
