@@ -23,7 +23,7 @@ package: $(STAMP)
 	$(PY) scripts/package.py
 
 # Benchmark: the provider against bare boto3 at N = 10, 100, 500 (simulated 25 ms per ECR call),
-# cold start, zip sizes. Figures and decisions: README.md (Performance).
+# cold start, zip sizes. Figures and decisions: docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m bench
 

@@ -1,1 +1,1 @@
-"""The benchmark: ``make bench`` (``python -m bench``). See README.md (Performance)."""
+"""The benchmark: ``make bench`` (``python -m bench``). See docs/performance.md."""

@@ -85,7 +85,7 @@ def _new_helper() -> CfnResource:
     """crhelper's resource, without the lambda, events and logs clients its constructor builds.
 
     Those clients serve only crhelper's polling (``poll_create`` etc.), which the provider never
-    uses, and building them adds about 40 ms to every cold start (README.md (Performance)). The
+    uses, and building them adds about 40 ms to every cold start (docs/performance.md). The
     constructor skips them when ``AWS_SAM_LOCAL`` is set, its documented switch for local runs: set
     it during construction only. Afterwards crhelper reads the flag only to skip polling, which is off.
     Enabling polling would need these clients: remove this first.

@@ -18,7 +18,7 @@ sorted, fixed timestamps and permissions.
 
 Bytecode: pip installs with ``--no-compile``, so nothing compiled by the host's Python (whatever its
 version) reaches the zip. Lambda's ``/var/task`` is read-only, so without bytecode every cold start
-compiles the provider, crhelper and what it imports (about 60 ms, README.md (Performance)). When the
+compiles the provider, crhelper and what it imports (about 60 ms, docs/performance.md). When the
 runtime's own Python (3.13) is on this machine (``python3.13`` on PATH or under ``pyenv root``), it
 compiles the staged tree: ``unchecked-hash`` .pyc files (no timestamps, so valid whatever dates the
 unpacked files get), compiled as if in ``/var/task`` so that no build path makes them differ from

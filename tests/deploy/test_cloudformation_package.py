@@ -1,6 +1,6 @@
 """templates/provider.yaml through the real `aws cloudformation package` (AWS CLI v1 from PyPI, a dev
 dependency), against a moto server on 127.0.0.1: packaged on its own, and nested in a parent template
-as README.md (Deploying) shows; then the packaged parent is deployed on moto's CloudFormation."""
+as docs/deploying.md shows; then the packaged parent is deployed on moto's CloudFormation."""
 
 from __future__ import annotations
 

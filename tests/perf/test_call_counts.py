@@ -2,7 +2,7 @@
 
 Counts are deterministic (unlike timings, which belong to ``make bench``): a botocore
 ``before-parameter-build`` hook on the default boto3 session, from which the provider builds its
-client, records every ECR operation and its parameters. See README.md (Performance).
+client, records every ECR operation and its parameters. See docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The limits README.md (Safety) describes, pinned so that the document stays true.
+"""The limits docs/safety.md (Limits that remain) describes, pinned so that the document stays true.
 
 None of them loses an image or touches another stack's repository; each leaves a setting or a
 repository behind that the user may have to tidy.
