@@ -12,4 +12,4 @@ Layout (one job per module):
 - ``handler``    the thin crhelper Lambda entry point.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

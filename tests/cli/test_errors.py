@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import provider
 from provider.cli import common
 from tests.cli.conftest import ROOT, run
 from tests.cli.test_subprocess import ecr_repos
@@ -166,7 +167,7 @@ def test_no_traceback_from_the_console_script(args):
 
 def test_version():
     result = subprocess.run([str(Path(ecr_repos.__globals__["SCRIPT"])), "--version"], capture_output=True, text=True)
-    assert (result.returncode, result.stdout) == (0, "ecr-repos 0.1.0\n")
+    assert (result.returncode, result.stdout) == (0, f"ecr-repos {provider.__version__}\n")
 
 
 def test_demo_refuses_a_region_ecr_does_not_have_before_starting_moto():

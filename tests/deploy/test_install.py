@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import provider
+
 from .conftest import ROOT
 
 SCHEMA = ROOT / "schema" / "ecr-repos.schema.json"
@@ -87,7 +89,7 @@ def test_installed_cli_runs_from_any_folder(installed):
     assert where.stdout.splitlines() == [str(installed["site"] / "provider" / "__init__.py"),
                                          str(installed["site"] / "provider" / "_schema" / "ecr-repos.schema.json")]
     version = run(installed, "ecr-repos", "--version")
-    assert (version.returncode, version.stdout, version.stderr) == (0, "ecr-repos 0.1.0\n", "")
+    assert (version.returncode, version.stdout, version.stderr) == (0, f"ecr-repos {provider.__version__}\n", "")
     shutil.copy(ROOT / "templates" / "stackset.yaml", installed["cwd"] / "stackset.yaml")
     checked = run(installed, "ecr-repos", "validate", "stackset.yaml")
     assert (checked.returncode, checked.stdout, checked.stderr) == (0, "stackset.yaml: OK (Repos)\n", "")
