@@ -168,7 +168,9 @@ def read_registry(client: Any) -> list[dict[str, Any]]:
         images = len(client.list_images(repositoryName=name).get("imageIds", []))
         rows.append({
             "name": name,
-            "mutability": describe.mutability_text(state.immutable, state.tag_exclusions),
+            # the table says IMMUTABLE or MUTABLE (* with exceptions); the details name the exceptions
+            "mutability": ("IMMUTABLE" if state.immutable else "MUTABLE") + ("*" if state.tag_exclusions else ""),
+            "mutability_text": describe.mutability_text(state.immutable, state.tag_exclusions),
             "encryption": describe.encryption_text(state.encryption, state.kms_key),
             "scan": "on" if state.scan_on_push else "off",
             "images": images,
@@ -224,14 +226,18 @@ class Registry:
         widths = _fit(header, [max(len(line[i]) for line in [header] + body) for i in range(len(header))], WIDTH)
         lines = ["  " + "  ".join(_cell(cell, widths[i]).ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
                  for line in [header] + body]
+        if any(r["mutability"].endswith("*") for r in rows):
+            lines.append("  * with tag exceptions (ECR's ..._WITH_EXCLUSION): the details name them")
         details = []
         for row in rows:
             key = (tuple(row["lifecycle_lines"]), tuple(row["policy_lines"]), tuple(sorted(row["tags"].items())),
-                   row["encryption"])
+                   row["encryption"], row["mutability_text"])
             if self._shown.get(row["name"]) == key:
                 continue
             self._shown[row["name"]] = key
             details.append(f"  {row['name']}")
+            if row["mutability"].endswith("*"):
+                details.extend(_labelled("mutability", [row["mutability_text"]]))
             details.extend(_labelled("lifecycle", row["lifecycle_lines"] or ["none"]))
             details.extend(_labelled("policy", row["policy_lines"] or ["none"]))
             details.extend(_labelled("tags", [describe.tags_text(row["tags"])]))

@@ -23,7 +23,7 @@ def details_of(out: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     lines = out.splitlines()
     for i, line in enumerate(lines[:-1]):
-        if re.fullmatch(r"  [a-z0-9][a-z0-9./_-]*", line) and lines[i + 1].startswith("      lifecycle:"):
+        if re.fullmatch(r"  [a-z0-9][a-z0-9./_-]*", line) and lines[i + 1].startswith(("      mutability:", "      lifecycle:")):
             counts[line.strip()] = counts.get(line.strip(), 0) + 1
     return counts
 
@@ -56,6 +56,10 @@ def test_example_shows_each_repositorys_details_once_and_summarises_pushed_image
     assert details_of(out) == {"app/api": 1, "app/batch": 1, "app/worker": 1, "demo/added-by-update": 1}
     assert out.count("      policy: pull: 111111111111, 222222222222, 333333333333\n") == 1
     assert "  (details unchanged since shown above)\n" in out
+    # the table gives ECR's word, starred when tags are excepted; the details name the exceptions
+    assert re.search(r"\n  app/api +IMMUTABLE\* +on ", out)
+    assert "\n  * with tag exceptions" in out
+    assert "  app/api\n      mutability: IMMUTABLE_WITH_EXCLUSION (latest)\n      lifecycle: 1. untagged:" in out
     pushed = [line for line in out.splitlines() if "pushed" in line]
     assert pushed == ["  (pushed one image into each repository declared with EmptyOnDelete: true, as CI would: "
                       "app/worker)"]
