@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..template import Template, TemplateError
+from .template import Template, TemplateError
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # validate found problems; demo: a step answered FAILED

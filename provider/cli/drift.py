@@ -24,7 +24,7 @@ from ..outputs import partition_of
 from ..ownership import Owner
 from ..planner import plan_apply
 from ..reconcile import read_states
-from ..template import TemplateError, load
+from .template import TemplateError, load
 from .common import CliError, Progress, pick_resource
 from .plan import (
     BY_DESCRIBE,

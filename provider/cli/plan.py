@@ -53,11 +53,11 @@ from ..planner import (
 )
 from ..planner import RELEASE as PLANNER_RELEASE
 from ..reconcile import read_and_plan
-from ..resolve import ParameterError, condition, context_for, resolve, unresolved_paths
 from ..spec import RepoSpec, ResourceSpec
-from ..template import Template, TemplateError, load, loads
 from . import describe
 from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, user_message
+from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
+from .template import Template, TemplateError, load, loads
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown

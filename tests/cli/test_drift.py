@@ -13,7 +13,7 @@ import pytest
 
 from provider.cli.drift import compute
 from provider.cli.plan import Target
-from provider.cloudformation import Resource
+from provider.cli.cloudformation import Resource
 from tests.cli.conftest import FIXTURES, ROOT, golden, run
 from tests.support.registry import snapshot
 
