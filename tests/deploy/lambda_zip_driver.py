@@ -49,7 +49,7 @@ import provider.handler  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "cfn_simulator", os.path.join(repo_root, "provider", "cli", "cloudformation.py"))
-simulator = importlib.util.module_from_spec(_spec)
+simulator = sys.modules["cfn_simulator"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
 _spec.loader.exec_module(simulator)
 Resource = simulator.Resource
 
