@@ -31,8 +31,8 @@ LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "untagged", "selection
 
 
 class _Connection:
-    """Stands in for the HTTPSConnection of provider.response: the response PUT goes nowhere (no
-    network), but the TLS context is asked for, as a real connection would."""
+    """The connection provider.response makes (through ``response.connections``): the response PUT
+    goes nowhere (no network), but the TLS context is asked for, as for a real connection."""
 
     def __init__(self, host: str, timeout: float | None = None, context: Any = None) -> None:
         pass
@@ -68,7 +68,6 @@ def child_provider(name: str) -> dict[str, float]:
     from provider import handler as module
     from provider import response
 
-    response.HTTPSConnection = _Connection  # type: ignore[misc]
     spent = {"validate": 0.0, "respond": 0.0}
 
     def timing(key: str, fn: Any) -> Any:  # where the work goes: schema validation, the response PUT
@@ -90,7 +89,8 @@ def child_provider(name: str) -> dict[str, float]:
         "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:p",
                                "EcrRepositories": {name: {}}},
     }
-    handler(event, _Context())
+    with response.connections(_Connection):
+        handler(event, _Context())
     answer = json.loads(_Connection.sent[-1])
     if answer["Status"] != "SUCCESS":  # a failed Create would time the wrong thing
         raise SystemExit(f"the provider answered {answer['Status']}: {answer.get('Reason')}")

@@ -139,7 +139,7 @@ def run(sizes: list[int], repeat: int, separate: bool = True) -> list[str]:
     logging.disable(logging.INFO)  # the provider's per-request log lines
     from provider.cli.drift import compute
     from provider.cli.plan import Target
-    from provider.cloudformation import Resource
+    from provider.cli.cloudformation import Resource
     from provider.executor import concurrency
 
     where = "its own process" if separate else "this process"

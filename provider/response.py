@@ -13,6 +13,11 @@ Like crhelper's, the sender keeps trying while the connection fails (a response 
 leaves the stack waiting for up to an hour; the Lambda's own timeout ends the attempts), and an HTTP
 answer of any status ends them (S3 refusing a pre-signed URL does not change on a retry). Unlike
 crhelper's, a body that cannot be serialised still carries the request's identifiers.
+
+The connections are made by one module-level factory, ``http.client.HTTPSConnection`` unless a
+``connections(factory)`` block says otherwise: the CloudFormation simulator of the CLI and the tests
+(``provider/cli/cloudformation.py``) receive the PUT there, with the body, headers and retries exactly
+as they would reach S3. The Lambda never replaces it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from http.client import HTTPSConnection
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 logger = logging.getLogger(__name__)
@@ -43,6 +50,43 @@ def _build_context() -> None:
 
 
 threading.Thread(target=_build_context, name="ecr-repos-tls", daemon=True).start()
+
+
+class Answer(Protocol):
+    """What the sender reads of an HTTP answer (``http.client.HTTPResponse`` has it)."""
+
+    status: int
+    reason: str
+
+
+class Connection(Protocol):
+    """What the sender uses of a connection (``http.client.HTTPSConnection`` has it)."""
+
+    def request(self, method: str, url: str, body: str, headers: dict[str, str]) -> None: ...
+
+    def getresponse(self) -> Answer: ...
+
+    def close(self) -> None: ...
+
+
+# Called as factory(host, timeout=..., context=...) for each attempt; see ``connections``.
+ConnectionFactory = Callable[..., Connection]
+
+_factory: ConnectionFactory = HTTPSConnection
+
+
+@contextmanager
+def connections(factory: ConnectionFactory) -> Iterator[None]:
+    """Make every response's connections with ``factory`` instead of ``HTTPSConnection`` inside the
+    block, in every thread (crhelper's timer thread sends too); the previous factory is restored
+    after it. Blocks may nest, entered by one thread at a time (as the simulator and the tests do):
+    two threads whose blocks overlap would restore each other's factory."""
+    global _factory
+    previous, _factory = _factory, factory
+    try:
+        yield
+    finally:
+        _factory = previous
 
 
 def tls_context() -> ssl.SSLContext:
@@ -78,7 +122,7 @@ def send(url: str, body: dict[str, Any], ssl_verify: Any = None) -> int:
     attempt = 0
     while True:
         try:
-            connection = HTTPSConnection(parts.netloc, timeout=CONNECT_TIMEOUT_SECONDS, context=tls_context())
+            connection = _factory(parts.netloc, timeout=CONNECT_TIMEOUT_SECONDS, context=tls_context())
             try:
                 connection.request("PUT", target, body=text, headers=headers)
                 answer = connection.getresponse()

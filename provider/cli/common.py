@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..template import Template, TemplateError
+from .template import Template, TemplateError
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # validate found problems; demo: a step answered FAILED
@@ -139,6 +141,20 @@ def user_message(exc: BaseException) -> CliError | None:
         name = f"{exc.filename}: " if exc.filename else ""
         return CliError(f"{name}{exc.strerror}")
     return None
+
+
+@contextmanager
+def reading_registry() -> Iterator[None]:
+    """Around a command's registry reads: an error ``user_message`` can say (endpoint unreachable,
+    no credentials, access denied, an ECR error, ...) becomes ``cannot read the registry: ...``;
+    anything else (a bug) goes on as it is."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - sorted by user_message
+        said = user_message(exc)
+        if said is None:
+            raise
+        raise CliError(f"cannot read the registry: {said.message}") from exc
 
 
 def report(command: str | None, exc: BaseException, err: TextIO) -> int:

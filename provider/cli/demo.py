@@ -1,7 +1,7 @@
 """``ecr-repos demo``: a template's Custom::EcrRepos through Create, Update and Delete on moto.
 
 Everything runs in this process: an embedded moto server on 127.0.0.1 (any free port), the
-CloudFormation simulator of ``provider.cloudformation`` sending CloudFormation-shaped events
+CloudFormation simulator of ``provider.cli.cloudformation`` sending CloudFormation-shaped events
 (every scalar a string) to the real Lambda entry point ``provider.handler.handler``, and the
 response PUT captured where crhelper sends it. Fake credentials; nothing leaves the machine.
 """
@@ -21,10 +21,10 @@ from typing import Any, Iterator, TextIO
 from .. import lifecycle, ownership, spec
 from ..outputs import partition_of
 from ..ownership import Owner
-from ..template import Template, TemplateError, load
 from . import describe, render
 from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, problems_error, templates_dir
 from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, desired_properties, problem_lines, yaml_warnings
+from .template import Template, TemplateError, load
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -315,7 +315,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
     region = _known_region(region or REGION)
     stack_name = stack_name or STACK_NAME
 
-    from ..cloudformation import Resource
+    from .cloudformation import Resource
 
     resource = Resource(stack_name=stack_name, logical_id=logical_id, account=ACCOUNT, region=region)
     create_props = _properties(template, logical_id, parameters or {}, region, resource.stack_id, stack_name)

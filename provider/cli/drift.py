@@ -13,32 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 from .. import ownership, spec
 from ..drift import ORDER, Difference, differences, drifted_repositories
-from ..errors import EcrReposError, format_path
+from ..errors import format_path
 from ..executor import Executor, concurrency
-from ..outputs import partition_of
-from ..ownership import Owner
 from ..planner import plan_apply
 from ..reconcile import read_states
-from ..template import TemplateError, load
-from .common import CliError, Progress, pick_resource
-from .plan import (
-    BY_DESCRIBE,
-    BY_STACK_ID,
-    BY_TAGS,
-    PLAN_GEN,
-    Target,
-    _account,
-    _as_planner_sees,
-    _deployed,
-    _lookup_stack,
-    _target,
-    desired_properties,
-)
+from .common import CliError, Progress, reading_registry
+from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, locate
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -94,39 +78,19 @@ def compute(
     progress: TextIO | None = None,
 ) -> DriftReport:
     """The drift of one Custom::EcrRepos of the template at ``path``."""
-    try:
-        template = load(path)
-    except TemplateError as exc:
-        raise CliError(str(exc)) from exc
-    logical_id = pick_resource(template, logical_id)
-    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
-    target = _target(target or Target())
-    assert target.region is not None
-    account = _account(target)
-    stack, reason = _lookup_stack(target, stack_id or stack_name)
-    if stack_id:
-        match = BY_STACK_ID
-    else:
-        stack_id = str(stack["StackId"]) if stack else None
-        match = BY_DESCRIBE if stack_id else BY_TAGS
+    where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
+    template, logical_id, reason = where.template, where.logical_id, where.reason
     properties = None
     physical_id = None
-    if stack is not None:
-        try:
-            deployed = _deployed(target, stack, logical_id)
-        except CliError as exc:
-            reason = str(exc)
+    if where.deployed is not None:
+        if where.deployed.properties is None:
+            reason = f"the deployed template has no {logical_id}"
         else:
-            if deployed.properties is None:
-                reason = f"the deployed template has no {logical_id}"
-            else:
-                properties, physical_id = deployed.properties, deployed.physical_id
+            properties, physical_id = where.deployed.properties, where.deployed.physical_id
     source = FROM_DEPLOYED if properties is not None else FROM_TEMPLATE
     if properties is None:
-        properties = desired_properties(template, logical_id, parameters or {}, region=target.region,
-                                        account=account, stack_name=stack_name, stack_id=stack_id)
-    partition = partition_of(target.region)
-    desired, problems = spec.check(properties, partition)
+        properties = where.template_properties(parameters or {})
+    desired, problems = spec.check(properties, where.partition, region=where.region)
     if problems or desired is None:
         if source == FROM_DEPLOYED:
             raise CliError("the deployed properties are invalid: " + "; ".join(
@@ -135,25 +99,21 @@ def compute(
         raise CliError("\n".join(
             f"{template.path}:{template.line_of(base + p.location)}: {format_path(base + p.location)}: {p.message}"
             for p in problems))
-    owner = Owner(stack_id or f"arn:{partition}:cloudformation:{target.region}:{account or '000000000000'}:"
-                              f"stack/{stack_name}/not-yet-created", logical_id)
-    executor = Executor(client=_ecr_client(target))
+    owner = where.owner()
+    executor = Executor(client=_ecr_client(where.target))
     bar = Progress("reading repositories", len(desired.repos), stream=progress)
     try:
-        states = read_states(executor, desired, desired, full=True, on_read=lambda _: bar.step())
-    except EcrReposError as exc:
-        raise CliError(f"cannot read the registry: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...
-        raise CliError(f"cannot read the registry: {type(exc).__name__}: {exc}") from exc
+        with reading_registry():
+            states = read_states(executor, desired, desired, full=True, on_read=lambda _: bar.step())
     finally:
         bar.close()
-    seen = {n: (_as_planner_sees(s, owner, match) if s is not None else None) for n, s in states.items()}
+    seen = {n: (_as_planner_sees(s, owner, where.match) if s is not None else None) for n, s in states.items()}
     old_gen = ownership.generation_of(physical_id)
     # The repair: an Update from the declared properties to themselves, every repository read.
     plan = plan_apply(desired, seen, owner, PLAN_GEN, old=desired, old_gen=old_gen)
     found = differences(plan, desired, seen, refs_known=old_gen is not None)
-    return DriftReport(path, logical_id, stack_name, target.region, account, match, stack_id, source, reason,
-                       physical_id, len(desired.repos), found)
+    return DriftReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
+                       source, reason, physical_id, len(desired.repos), found)
 
 
 def _ecr_client(target: Target) -> Any:

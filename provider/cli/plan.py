@@ -53,11 +53,11 @@ from ..planner import (
 )
 from ..planner import RELEASE as PLANNER_RELEASE
 from ..reconcile import read_and_plan
-from ..resolve import ParameterError, condition, context_for, resolve, unresolved_paths
 from ..spec import RepoSpec, ResourceSpec
-from ..template import Template, TemplateError, load, loads
 from . import describe
-from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, user_message
+from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, reading_registry
+from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
+from .template import Template, TemplateError, load, loads
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -328,6 +328,70 @@ def _as_planner_sees(state: RepoState, owner: Owner, match: str) -> RepoState:
     return state
 
 
+@dataclass
+class Located:
+    """One Custom::EcrRepos of a template and where it lives: what ``plan`` and ``drift`` both learn
+    before reading the registry (``locate``)."""
+
+    template: Template
+    logical_id: str
+    stack_name: str
+    target: Target  # the region and session resolved
+    account: str | None  # None: STS would not say
+    stack_id: str | None  # the given --stack-id, else DescribeStacks's, else None (no stack)
+    match: str  # how owners are matched: BY_STACK_ID, BY_DESCRIBE or BY_TAGS
+    deployed: Deployed | None  # None: no stack, or its deployed properties could not be read ...
+    reason: str  # ... and why ("" when they were read)
+
+    @property
+    def region(self) -> str:
+        assert self.target.region is not None
+        return self.target.region
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.region)
+
+    def template_properties(self, parameters: dict[str, str]) -> dict[str, Any]:
+        """The template's properties of the resource, resolved for this stack with ``parameters``."""
+        return desired_properties(self.template, self.logical_id, parameters, region=self.region,
+                                  account=self.account, stack_name=self.stack_name, stack_id=self.stack_id)
+
+    def owner(self) -> Owner:
+        """The provider's owner of the resource; before the stack exists, its id as it would be
+        (the hash then matches nothing, and BY_TAGS applies)."""
+        stack_id = self.stack_id or (f"arn:{self.partition}:cloudformation:{self.region}:"
+                                     f"{self.account or '000000000000'}:stack/{self.stack_name}/not-yet-created")
+        return Owner(stack_id, self.logical_id)
+
+
+def locate(path: str, *, logical_id: str | None = None, stack_name: str | None = None,
+           stack_id: str | None = None, target: Target | None = None) -> Located:
+    """Load the template at ``path``, pick the resource, resolve the region, read the caller's
+    account, look the stack up and, when it exists, its deployed properties and physical id.
+    Errors: TemplateError and CliError (bad template, no region, ...), and botocore's when no AWS
+    call can succeed (no credentials, endpoint unreachable); a stack that cannot be read is only a
+    ``reason``."""
+    template = load(path)
+    logical_id = pick_resource(template, logical_id)
+    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
+    target = _target(target or Target())
+    account = _account(target)
+    stack, reason = _lookup_stack(target, stack_id or stack_name)
+    if stack_id:
+        match = BY_STACK_ID
+    else:
+        stack_id = str(stack["StackId"]) if stack else None
+        match = BY_DESCRIBE if stack_id else BY_TAGS
+    deployed = None
+    if stack is not None:
+        try:
+            deployed = _deployed(target, stack, logical_id)
+        except CliError as exc:
+            reason = str(exc)
+    return Located(template, logical_id, stack_name, target, account, stack_id, match, deployed, reason)
+
+
 def compute(
     path: str,
     *,
@@ -339,47 +403,23 @@ def compute(
     progress: TextIO | None = None,
 ) -> PlanReport:
     """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
-    template = load(path)
-    logical_id = pick_resource(template, logical_id)
-    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
-    target = _target(target or Target())
-    assert target.region is not None
-    account = _account(target)
-    stack, old_reason = _lookup_stack(target, stack_id or stack_name)
-    if stack_id:
-        match = BY_STACK_ID
-    else:
-        stack_id = str(stack["StackId"]) if stack else None
-        match = BY_DESCRIBE if stack_id else BY_TAGS
-    deployed = None
-    if stack is not None:
-        try:
-            deployed = _deployed(target, stack, logical_id)
-        except CliError as exc:
-            old_reason = str(exc)
-    properties = desired_properties(template, logical_id, parameters or {}, region=target.region, account=account,
-                                    stack_name=stack_name, stack_id=stack_id)
-    partition = partition_of(target.region)
-    desired, problems = spec.check(properties, partition, region=target.region)
+    where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
+    template, logical_id = where.template, where.logical_id
+    properties = where.template_properties(parameters or {})
+    desired, problems = spec.check(properties, where.partition, region=where.region)
     if problems or desired is None:
         raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
-    owner_stack_id = stack_id or (f"arn:{partition}:cloudformation:{target.region}:{account or '000000000000'}:"
-                                  f"stack/{stack_name}/not-yet-created")
-    owner = Owner(owner_stack_id, logical_id)
-    executor = Executor(client=target.client("ecr"))
-    report = PlanReport(path, logical_id, stack_name, target.region, account, match, stack_id, [])
+    owner = where.owner()
+    executor = Executor(client=where.target.client("ecr"))
+    report = PlanReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
+                        [])
     report.warnings = yaml_warnings(template, logical_id)
-    try:
-        if deployed is None:
-            report.old_reason = old_reason
-            report.repos = _plan(executor, desired, owner, match, progress)
+    with reading_registry():
+        if where.deployed is None:
+            report.old_reason = where.reason
+            report.repos = _plan(executor, desired, owner, where.match, progress)
         else:
-            _plan_deployed(executor, desired, owner, deployed, partition, report)
-    except Exception as exc:  # noqa: BLE001 - endpoint unreachable, no credentials, ...: said in one line
-        said = user_message(exc)
-        if said is None:
-            raise
-        raise CliError(f"cannot read the registry: {said.message}") from exc
+            _plan_deployed(executor, desired, owner, where.deployed, where.partition, report)
     return report
 
 

@@ -8,7 +8,7 @@ from typing import TextIO
 from .. import spec
 from ..errors import format_path
 from ..outputs import partition_of
-from ..template import Template, TemplateError, load
+from .template import Template, TemplateError, load
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def deploy(endpoint, monkeypatch):
     from moto.awslambda.models import LambdaFunction
     from moto.cloudformation import cloudformation_backends
 
-    from provider.cloudformation import invoke_one, stringify
+    from provider.cli.cloudformation import invoke_one, stringify
 
     responses: list = []
 

@@ -11,10 +11,12 @@ import json
 import boto3
 import pytest
 
+from provider.cli.cloudformation import Resource
 from provider.cli.drift import compute
 from provider.cli.plan import Target
-from provider.cloudformation import Resource
 from tests.cli.conftest import FIXTURES, ROOT, golden, run
+from tests.cli.test_errors import closed_port, no_credentials  # noqa: F401 - a fixture
+from tests.cli.test_subprocess import ecr_repos
 from tests.support.registry import snapshot
 
 TEMPLATE = "tests/cli/fixtures/drift/stack.yaml"
@@ -191,6 +193,80 @@ def test_errors_exit_1(endpoint, tmp_path):
     code, _, err = run("drift", str(tmp_path / "missing.yaml"), "--region", "us-east-1", "--endpoint-url", endpoint)
     assert code == 1 and "ecr-repos drift: error:" in err
     assert run("drift", "--output", "xml", TEMPLATE)[0] == 1
+
+
+# Errors are plan's words (common.user_message), one line on stderr, with drift's exit code 1.
+
+
+def test_a_missing_file_is_one_line_and_exit_1(tmp_path):
+    missing = str(tmp_path / "missing.yaml")
+    assert run("drift", missing, "--region", "us-east-1") == (
+        1, "", f"ecr-repos drift: error: {missing}: cannot read the file: No such file or directory\n")
+
+
+def test_an_unreachable_endpoint_is_one_line_and_exit_1():
+    url = f"http://127.0.0.1:{closed_port()}"
+    assert run("drift", TEMPLATE, "--region", "us-east-1", "--endpoint-url", url) == (
+        1, "", f"ecr-repos drift: error: cannot connect to {url}/; check --endpoint-url or AWS_ENDPOINT_URL, "
+               "the region and the network\n")
+
+
+def test_no_credentials_is_one_line_and_exit_1(no_credentials, endpoint):
+    assert run("drift", TEMPLATE, "--region", "us-east-1", "--endpoint-url", endpoint) == (
+        1, "", "ecr-repos drift: error: no AWS credentials found; set AWS_PROFILE (after `aws sso login` or "
+               "`aws configure`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n")
+
+
+def test_a_denied_registry_read_says_what_to_do_as_plan_does(stack, endpoint, monkeypatch):
+    # given moto's ECR refusing DescribeRepositories, as ECR does for a role without the right
+    from moto.core.exceptions import JsonRESTError
+
+    def denied(self, *args, **kwargs):
+        raise JsonRESTError("AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized")
+
+    monkeypatch.setattr("moto.ecr.models.ECRBackend.describe_repositories", denied)
+    # when drift reads the registry, then the words are plan's, not the Lambda's "retry the stack operation"
+    assert drift(endpoint) == (1, "", "ecr-repos drift: error: cannot read the registry: your credentials may not "
+                                      "call ecr:DescribeRepositories; use a role or profile that may\n")
+
+
+def test_a_bug_while_reading_the_registry_is_reported_as_one_and_still_exits_1(stack, endpoint, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("provider.cli.drift.read_states", broken)
+    assert drift(endpoint) == (1, "", "ecr-repos drift: internal error: ZeroDivisionError: division by zero\n"
+                                      "(a bug in ecr-repos: please report it; ECR_REPOS_DEBUG=1 shows the traceback)\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["drift", "no-such.yaml", "--region", "us-east-1"],
+    ["drift", TEMPLATE, "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:{port}"],
+])
+def test_no_traceback_from_the_console_script(args):
+    result = ecr_repos(*[a.format(port=closed_port()) for a in args])
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("ecr-repos drift: error: ")
+
+
+def test_function_grants_are_judged_in_the_stack_region(endpoint, ecr, tmp_path):
+    """The Lambda writes a LambdaPullAccountIds grant for functions of its own region; drift builds
+    the declared policy for the same region, so a fresh map has no drift."""
+    template = tmp_path / "grants.yaml"
+    template.write_text("Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n"
+                        "      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:ecr-repos-provider\n"
+                        "      EcrRepositories:\n        app/fn:\n"
+                        "          LambdaPullAccountIds: [\"444444444444\"]\n", encoding="utf-8")
+    created = Resource(stack_name="grants", region="us-east-1").create(
+        {"EcrRepositories": {"app/fn": {"LambdaPullAccountIds": ["444444444444"]}}})
+    assert created.ok, created.reason
+    written = json.dumps(policy(ecr, "app/fn"))
+    assert "arn:aws:lambda:us-east-1:444444444444:function:*" in written
+
+    code, out, err = run("drift", str(template), "--stack-name", "grants", "--region", "us-east-1",
+                         "--endpoint-url", endpoint)
+    assert (code, err) == (0, ""), out
 
 
 def test_progress_goes_to_a_terminal_only(stack, endpoint):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.resolve import ParameterError, context_for, resolve, unresolved_paths
+from provider.cli.resolve import ParameterError, context_for, resolve, unresolved_paths
 
 TEMPLATE = {
     "Parameters": {

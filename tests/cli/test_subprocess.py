@@ -94,12 +94,3 @@ def test_progress_only_on_a_terminal():
         bar.close()
     assert quiet.getvalue() == ""
     assert loud.getvalue() == "\rreading repositories 1/2\rreading repositories 2/2\r\033[K"
-
-
-def test_the_lambda_entry_point_imports_neither_the_cli_nor_yaml():
-    code = ("import sys; import provider.handler; "
-            "bad = sorted(m for m in sys.modules if m == 'yaml' or m.startswith(('provider.cli', 'provider.template', "
-            "'provider.resolve', 'provider.cloudformation'))); print(bad)")
-    env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.template import TemplateError, loads
+from provider.cli.template import TemplateError, loads
 
 YAML = """\
 Resources:

@@ -1,10 +1,12 @@
 """Run inside a bare Python 3.13 venv (boto3 + moto only): Create/Delete through the unpacked zip.
 
 Usage: python lambda_zip_driver.py LAMBDA_DIR REPO_ROOT. Prints one JSON line with what happened.
-The provider and its dependencies must come from LAMBDA_DIR; REPO_ROOT only lends the test
-simulator (tests/support/cfn.py, standard library only).
+The provider and its dependencies must come from LAMBDA_DIR; REPO_ROOT only lends the
+CloudFormation simulator, loaded from its file (provider/cli/cloudformation.py: standard library
+and the Lambda's own modules only), since the zip has no provider/cli and this venv no PyYAML.
 """
 
+import importlib.util
 import json
 import os
 import sys
@@ -26,7 +28,6 @@ def _recording_source_to_code(self, data, path, *args, **kwargs):
 
 _external.SourceLoader.source_to_code = _recording_source_to_code
 sys.path.insert(0, lambda_dir)
-sys.path.append(repo_root)
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
@@ -45,7 +46,12 @@ import jsonschema  # noqa: E402
 import rpds  # noqa: E402
 
 import provider.handler  # noqa: E402
-from tests.support.cfn import Resource  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "cfn_simulator", os.path.join(repo_root, "provider", "cli", "cloudformation.py"))
+simulator = sys.modules["cfn_simulator"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
+_spec.loader.exec_module(simulator)
+Resource = simulator.Resource
 
 ecr = boto3.client("ecr")
 resource = Resource(stack_name="zip-test")
@@ -70,4 +76,6 @@ print(json.dumps({
     "pull_principals": [s["Principal"] for s in policy["Statement"]],
     "deleted": [deleted.status, deleted.reason],
     "after_delete": after_delete,
+    "provider_modules": sorted(m for m in sys.modules if m == "provider" or m.startswith("provider.")),
+    "cli_importable": importlib.util.find_spec("provider.cli") is not None,
 }))

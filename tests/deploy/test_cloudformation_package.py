@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider.template import load, loads
+from provider.cli.template import load, loads
 
 from .conftest import ROOT
 

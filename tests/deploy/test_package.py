@@ -44,6 +44,9 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
         assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
         # no lint rules, no CLI, no boto3 (the runtime has it)
         assert not [n for n in names if n.startswith(("provider/cfnlint_rules/", "provider/cli/", "boto3/", "botocore/"))]
+        # of the provider, exactly the modules that run in the Lambda: the package's own, no subpackage
+        sources = sorted(n for n in names if n.startswith("provider/") and not n.endswith(".pyc"))
+        assert sources == sorted(f"provider/{p.name}" for p in (ROOT / "provider").glob("*.py"))
         # bytecode only from the runtime's Python: 3.13 .pyc files beside their sources, hash-based and
         # unchecked (flags 1), so the dates the unpacked files get do not matter (none without 3.13)
         bytecode = [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
@@ -120,3 +123,7 @@ def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto
     assert outcome["pull_principals"] == [{"AWS": ["arn:aws:iam::222222222222:root"]}]
     assert outcome["deleted"] == ["SUCCESS", ""]
     assert outcome["after_delete"] == []
+    # the zip's handler needed nothing of the CLI, and the zip could not have lent it
+    assert "provider.handler" in outcome["provider_modules"]
+    assert not [m for m in outcome["provider_modules"] if m.startswith("provider.cli")]
+    assert outcome["cli_importable"] is False

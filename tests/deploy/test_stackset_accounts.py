@@ -16,8 +16,8 @@ from moto import mock_aws
 
 from tests.support.cfn import Resource
 
-from provider.resolve import context_for, resolve, unresolved_paths
-from provider.template import load
+from provider.cli.resolve import context_for, resolve, unresolved_paths
+from provider.cli.template import load
 
 from .conftest import ROOT
 

@@ -8,6 +8,7 @@ a separate test shows the default context refuses it.
 from __future__ import annotations
 
 import datetime
+import http.client
 import ipaddress
 import json
 import socket
@@ -167,8 +168,56 @@ def test_the_default_context_is_built_once_and_verifies_certificates(s3):
             pass
 
 
+class _Taken:
+    """A connection for ``response.connections``: keeps what it is given, answers ``status``."""
+
+    def __init__(self, made: list[dict[str, Any]], status: int = 200):
+        self.made, self.status = made, status
+
+    def __call__(self, host: str, timeout: float | None = None, context: Any = None) -> _Taken:
+        self.made.append({"host": host, "timeout": timeout, "context": context})
+        return self
+
+    def request(self, method: str, url: str, body: str, headers: dict[str, str]) -> None:
+        self.made[-1].update(method=method, url=url, body=body, headers=headers)
+
+    def getresponse(self) -> _Taken:
+        self.reason = "OK"
+        return self
+
+    def close(self) -> None:
+        self.made[-1]["closed"] = True
+
+
+def test_a_connections_block_makes_the_connections_and_the_default_comes_back():
+    made: list[dict[str, Any]] = []
+    assert response._factory is http.client.HTTPSConnection
+
+    with response.connections(_Taken(made)):
+        with response.connections(_Taken(made, status=403)):  # blocks nest
+            assert response.send("https://bucket.test/inner?sig=1", BODY) == 403
+        assert response.send("https://bucket.test/k?X-Amz-Signature=abc", BODY) == 200
+
+    assert response._factory is http.client.HTTPSConnection
+    inner, outer = made
+    assert inner["url"] == "/inner?sig=1"
+    assert (outer["host"], outer["url"], outer["method"], outer["closed"]) == (
+        "bucket.test", "/k?X-Amz-Signature=abc", "PUT", True)
+    # the same PUT as to S3: the verifying context, the timeout, an empty content type, the length
+    assert outer["context"] is response.tls_context() and outer["timeout"] == response.CONNECT_TIMEOUT_SECONDS
+    assert outer["headers"] == {"content-type": "", "content-length": str(len(outer["body"].encode()))}
+    assert json.loads(outer["body"]) == BODY
+
+
+def test_a_connections_block_restores_the_factory_when_it_raises():
+    with pytest.raises(RuntimeError):
+        with response.connections(_Taken([])):
+            raise RuntimeError("boom")
+    assert response._factory is http.client.HTTPSConnection
+
+
 def test_the_lambda_entry_point_answers_over_tls(trusting, ecr):
-    from provider.cloudformation import LambdaContext, Resource
+    from provider.cli.cloudformation import LambdaContext, Resource
     from provider.handler import handler
 
     event = Resource(stack_name="tls", logical_id="Repos").event("Create", {"EcrRepositories": {"app/api": {}}})

@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 
+from provider import response
 from tests.support.cfn import LambdaContext, Resource, Response, _Recorder, invoke
 from tests.support.registry import Fault, faults, no_backoff, push_image, snapshot
 from tests.support.stack import Stack
@@ -84,7 +85,7 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
         original(self, *args, **kwargs)
         stamped.append((time.monotonic() - start, _Recorder.sent[-1]))
 
-    with mock.patch("provider.response.HTTPSConnection", _Recorder), mock.patch.object(_Recorder, "request", request):
+    with response.connections(_Recorder), mock.patch.object(_Recorder, "request", request):
         invoke(event, LambdaContext(seconds))
         returned = time.monotonic() - start
         time.sleep(max(0.0, seconds + 0.3 - (time.monotonic() - start)))

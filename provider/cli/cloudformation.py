@@ -2,9 +2,12 @@
 
 It sends events the way CloudFormation does (every scalar property turned into a string, a
 presigned ResponseURL, the physical id rules of replacement and rollback) to the real Lambda entry
-point, and captures the response PUT by replacing ``provider.response.HTTPSConnection``. ``ecr-repos
-demo`` and the tests (through ``tests/support/cfn.py``) drive the provider with it. Standard
-library only; the Lambda never imports it.
+point, and receives the response PUT through the sender's connection factory
+(``provider.response.connections``): the body and headers are the ones S3 would get, and nothing
+leaves the process. ``ecr-repos demo`` and the tests (through ``tests/support/cfn.py``) drive the
+provider with it. Standard library and the Lambda's own modules only (no PyYAML, nothing else of
+``provider.cli``), so the tests of the Lambda zip can load it beside the zip's provider; the Lambda
+never imports it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
 SERVICE_TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:ecr-repos-provider"
 
@@ -62,8 +64,16 @@ class Response:
         return self.body.get("Data") or {}
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """S3's answer to an accepted PUT, as the sender reads it."""
+
+    status: int = 200
+    reason: str = "OK"
+
+
 class _Recorder:
-    """Stands in for http.client.HTTPSConnection inside provider.response."""
+    """A connection for ``provider.response.connections``: records each PUT in ``sent``, answers 200 OK."""
 
     sent: list[Response] = []
 
@@ -75,8 +85,8 @@ class _Recorder:
         assert headers["content-length"] == str(len(body))
         _Recorder.sent.append(Response(json.loads(body), len(body.encode()), f"https://{self.host}{url}"))
 
-    def getresponse(self) -> Any:
-        return mock.Mock(status=200, reason="OK")
+    def getresponse(self) -> _Answer:
+        return _Answer()
 
     def close(self) -> None:
         pass
@@ -97,10 +107,11 @@ class LambdaContext:
 
 def invoke(event: dict[str, Any], context: LambdaContext | None = None) -> list[Response]:
     """Call the Lambda entry point with ``event``; return every response it PUT (normally one)."""
+    from provider import response
     from provider.handler import handler
 
     _Recorder.sent = []
-    with mock.patch("provider.response.HTTPSConnection", _Recorder):
+    with response.connections(_Recorder):
         handler(copy.deepcopy(event), context or LambdaContext())
     return list(_Recorder.sent)
 

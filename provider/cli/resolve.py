@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .outputs import partition_of
+from ..outputs import partition_of
 
 NO_VALUE = object()  # AWS::NoValue: the key or list item disappears
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
