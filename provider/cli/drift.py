@@ -2,7 +2,7 @@
 
 The declared properties are the deployed ones when the stack exists (GetTemplate with the stack's
 parameters, as ``ecr-repos plan`` reads them), else the template's. The differences are the plan
-of a repairing Update to those properties (``provider.drift``): every declared repository read in
+of a repairing Update to those properties (``provider.cli.differences``): every declared repository read in
 full by the executor's pool, ``planner.plan_apply`` deciding. So what ``drift`` reports is what an
 Update that changes ``ReconcileToken`` repairs. Nothing here writes.
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .. import ownership, spec
-from ..drift import ORDER, Difference, differences, drifted_repositories
+from .differences import ORDER, Difference, differences, drifted_repositories
 from ..errors import format_path
 from ..executor import Executor, concurrency
 from ..planner import plan_apply

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from . import access, ownership
-from .planner import (
+from .. import access, ownership
+from ..planner import (
     ADOPT,
     CreateRepository,
     DeleteRepositoryPolicy,
@@ -30,7 +30,7 @@ from .planner import (
     TagRepository,
     UntagRepository,
 )
-from .spec import ResourceSpec
+from ..spec import ResourceSpec
 
 # Settings, in display order; an action the planner adds later gets its own name after these.
 REPOSITORY = "repository"

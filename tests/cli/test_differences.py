@@ -1,11 +1,12 @@
-"""Unit tests of provider.drift: a plan and the states it was made from -> differences. No AWS."""
+"""Unit tests of provider.cli.differences: a plan and the states it was made from -> differences. No AWS."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from provider import drift, ownership, planner, spec
+from provider import ownership, planner, spec
+from provider.cli import differences as drift
 from provider.ownership import Owner
 from provider.planner import Conflict, Plan, RepoChange, RepoState
 
