@@ -176,6 +176,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except Exception as exc:  # noqa: BLE001 - drift's own exit code for every error
             report(args.command, exc, err)
             return drift_mod.EXIT_FAILED
+        for warning in found.warnings:
+            err.write(f"{warning}\n")
         out.write(drift_mod.as_json(found) if args.output == "json" else drift_mod.as_text(found))
         return drift_mod.EXIT_DRIFT if found.differences else drift_mod.EXIT_CLEAN
     if args.command == "demo":

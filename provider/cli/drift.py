@@ -21,8 +21,8 @@ from ..errors import format_path
 from ..executor import Executor, concurrency
 from ..planner import plan_apply
 from ..reconcile import read_states
-from .common import CliError, Progress, reading_registry
-from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, locate
+from .common import CliError, Progress, problems_error, reading_registry
+from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, locate, problem_lines, yaml_warnings
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -46,6 +46,7 @@ class DriftReport:
     physical_id: str | None
     repositories: int
     differences: list[Difference] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # YAML pitfalls of the template's resource (stderr)
 
     @property
     def drifted(self) -> list[str]:
@@ -94,11 +95,8 @@ def compute(
     if problems or desired is None:
         if source == FROM_DEPLOYED:
             raise CliError("the deployed properties are invalid: " + "; ".join(
-                f"{format_path(p.location)}: {p.message}" for p in problems))
-        base = ("Resources", logical_id, "Properties")
-        raise CliError("\n".join(
-            f"{template.path}:{template.line_of(base + p.location)}: {format_path(base + p.location)}: {p.message}"
-            for p in problems))
+                f"{format_path(p.location)}: {p.message}" for p in sorted(problems, key=lambda p: format_path(p.location))))
+        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
     owner = where.owner()
     executor = Executor(client=_ecr_client(where.target))
     bar = Progress("reading repositories", len(desired.repos), stream=progress)
@@ -113,7 +111,8 @@ def compute(
     plan = plan_apply(desired, seen, owner, PLAN_GEN, old=desired, old_gen=old_gen)
     found = differences(plan, desired, seen, refs_known=old_gen is not None)
     return DriftReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
-                       source, reason, physical_id, len(desired.repos), found)
+                       source, reason, physical_id, len(desired.repos), found,
+                       yaml_warnings(template, logical_id) if source == FROM_TEMPLATE else [])
 
 
 def _ecr_client(target: Target) -> Any:

@@ -291,3 +291,34 @@ def test_a_foreign_policy_statement_is_not_drift_and_survives_the_repair(stack, 
     assert deployed_resource(stack).update(with_token("2026-12-02")).ok
     sids = [s["Sid"] for s in policy(ecr, "drift/policy-changed")["Statement"]]
     assert "LambdaECRImageRetrievalPolicy" in sids
+
+
+def test_invalid_template_properties_are_plans_lines_in_line_order_with_yaml_hints(endpoint, tmp_path):
+    # given no stack, so the template's properties are the declared ones, with two problems
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+        "      EcrRepositories:\n        app/api:\n"
+        "          ScanOnPush: maybe\n"
+        "          AdditionalPullAccountIds:\n            - 012345670123\n")
+    code, out, err = run("drift", str(template), "--region", "us-east-1", "--endpoint-url", endpoint)
+    p = f"{template}:{{}}: Resources.Repos.Properties.EcrRepositories.app/api"
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"ecr-repos drift: error: {template}: Repos's properties: 2 problems; fix the template or --parameters",
+        p.format(8) + ".ScanOnPush: must be true or false, got 'maybe'",
+        p.format(10) + ".AdditionalPullAccountIds[0]: must be a 12-digit AWS account id, got '1402433619'; YAML "
+                       "reads the unquoted 012345670123 as the octal number 1402433619; quote account ids: "
+                       "'012345670123'",
+    ]
+
+
+def test_yaml_pitfalls_of_the_template_are_warnings_on_stderr(endpoint, ecr, tmp_path):
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
+        "      EmptyOnDelete: no\n      EcrRepositories:\n        app/warned: {}\n")
+    code, out, err = run("drift", str(template), "--region", "us-east-1", "--endpoint-url", endpoint)
+    assert code == 2 and "app/warned" in out  # not created yet: drift
+    assert err == (f"{template}:6: warning: Resources.Repos.Properties.EmptyOnDelete: YAML 1.1 reads the unquoted "
+                   "no as the boolean false (YAML 1.2 as the string 'no'); write false, or quote it: 'no'\n")
