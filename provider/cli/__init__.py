@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from .common import EXIT_ERROR, EXIT_OK, CliError, lint_rules_dir, report
 
@@ -32,6 +32,18 @@ def _parameters(values: list[str]) -> dict[str, str]:
             raise CliError(f"--parameters takes KEY=VALUE, got {item!r}")
         out[key] = value
     return out
+
+
+def _registry_options(command: argparse.ArgumentParser, verb: str, parameters_help: str) -> None:
+    """The arguments of the commands that read a stack and its registry (plan, drift)."""
+    command.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
+    command.add_argument("--logical-id", help=f"the Custom::EcrRepos to {verb} (needed when the template has several)")
+    command.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
+    command.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
+    command.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
+    command.add_argument("--endpoint-url", help="an ECR-compatible endpoint, e.g. a moto server")
+    command.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE", help=parameters_help)
+    command.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -76,15 +88,7 @@ def parser() -> argparse.ArgumentParser:
                "parameters, invalid properties, no credentials, endpoint unreachable, access denied), 3 a bug.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    plan.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
-    plan.add_argument("--logical-id", help="the Custom::EcrRepos to plan (needed when the template has several)")
-    plan.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
-    plan.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
-    plan.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
-    plan.add_argument("--endpoint-url", help="an ECR-compatible endpoint, e.g. a moto server")
-    plan.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
-                      help="template parameter values (defaults are used for the others)")
-    plan.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+    _registry_options(plan, "plan", "template parameter values (defaults are used for the others)")
 
     drift = commands.add_parser(
         "drift", help="compare the registry with what a Custom::EcrRepos declares",
@@ -98,15 +102,7 @@ def parser() -> argparse.ArgumentParser:
                "exit codes: 0 no drift, 2 drift found, 1 error (as terraform plan -detailed-exitcode).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    drift.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
-    drift.add_argument("--logical-id", help="the Custom::EcrRepos to check (needed when the template has several)")
-    drift.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
-    drift.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
-    drift.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
-    drift.add_argument("--endpoint-url", help="an ECR-compatible endpoint, e.g. a moto server")
-    drift.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
-                       help="template parameter values, when the stack does not exist")
-    drift.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
+    _registry_options(drift, "check", "template parameter values, when the stack does not exist")
 
     demo = commands.add_parser(
         "demo", help="run a template's Custom::EcrRepos through Create, Update and Delete on moto",
@@ -146,6 +142,14 @@ def version() -> str:
         return "unknown (not installed: pip install .)"
 
 
+def _registry_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """What ``_registry_options`` parsed, as plan's and drift's ``compute`` take it."""
+    from .plan import Target
+
+    return {"logical_id": args.logical_id, "stack_name": args.stack_name, "stack_id": args.stack_id,
+            "parameters": _parameters(args.parameters), "target": Target(args.region, args.endpoint_url)}
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "validate":
         from . import validate
@@ -155,11 +159,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import plan as plan_mod
         from . import render
 
-        planned = plan_mod.compute(
-            args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
-            parameters=_parameters(args.parameters),
-            target=plan_mod.Target(args.region, args.endpoint_url), progress=err,
-        )
+        planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err)
         for warning in planned.warnings:
             err.write(f"{warning}\n")
         out.write(render.as_json(planned) if args.output == "json" else render.as_text(planned))
@@ -168,11 +168,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import drift as drift_mod
 
         try:
-            found = drift_mod.compute(
-                args.template, logical_id=args.logical_id, stack_name=args.stack_name, stack_id=args.stack_id,
-                parameters=_parameters(args.parameters),
-                target=drift_mod.Target(args.region, args.endpoint_url), progress=err,
-            )
+            found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err)
         except Exception as exc:  # noqa: BLE001 - drift's own exit code for every error
             report(args.command, exc, err)
             return drift_mod.EXIT_FAILED

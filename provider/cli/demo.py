@@ -22,8 +22,8 @@ from .. import lifecycle, ownership, spec
 from ..outputs import partition_of
 from ..ownership import Owner
 from . import describe, render
-from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, problems_error, templates_dir
-from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, desired_properties, problem_lines, yaml_warnings
+from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, templates_dir
+from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, yaml_warnings
 from .template import Template, TemplateError, load
 
 REGION = "us-east-1"
@@ -272,9 +272,7 @@ def _properties(template: Template, logical_id: str, parameters: dict[str, str],
                                     stack_name=stack_name, stack_id=stack_id)
     properties.pop("ServiceTimeout", None)
     properties["ServiceToken"] = PLACEHOLDER_TOKEN
-    _, problems = spec.check(properties, partition_of(region))
-    if problems:
-        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
+    checked(template, logical_id, properties, region)
     properties.pop("ServiceToken")
     return properties
 

@@ -21,8 +21,8 @@ from ..errors import format_path
 from ..executor import Executor, concurrency
 from ..planner import plan_apply
 from ..reconcile import read_states
-from .common import CliError, Progress, problems_error, reading_registry
-from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, locate, problem_lines, yaml_warnings
+from .common import CliError, Progress, reading_registry
+from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, checked, locate, yaml_warnings
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -90,13 +90,12 @@ def compute(
             properties, physical_id = where.deployed.properties, where.deployed.physical_id
     source = FROM_DEPLOYED if properties is not None else FROM_TEMPLATE
     if properties is None:
-        properties = where.template_properties(parameters or {})
-    desired, problems = spec.check(properties, where.partition, region=where.region)
-    if problems or desired is None:
-        if source == FROM_DEPLOYED:
+        desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
+    else:
+        desired, problems = spec.check(properties, where.partition, region=where.region)
+        if problems or desired is None:
             raise CliError("the deployed properties are invalid: " + "; ".join(
                 f"{format_path(p.location)}: {p.message}" for p in sorted(problems, key=lambda p: format_path(p.location))))
-        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
     owner = where.owner()
     executor = Executor(client=_ecr_client(where.target))
     bar = Progress("reading repositories", len(desired.repos), stream=progress)

@@ -308,6 +308,15 @@ def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> l
     return [text for _, text in sorted(lines, key=lambda item: item[0])]
 
 
+def checked(template: Template, logical_id: str, properties: dict[str, Any], region: str) -> ResourceSpec:
+    """``logical_id``'s resolved properties checked as the provider checks them in ``region``; invalid
+    ones raise CliError with a line per problem (``problem_lines``)."""
+    desired, problems = spec.check(properties, partition_of(region), region=region)
+    if problems or desired is None:
+        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
+    return desired
+
+
 def _owned(tags: dict[str, str] | None, owner: Owner, match: str) -> str:
     """ownership.classify, or with BY_TAGS the readable tags."""
     if tags is None:
@@ -405,10 +414,7 @@ def compute(
     """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
     where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     template, logical_id = where.template, where.logical_id
-    properties = where.template_properties(parameters or {})
-    desired, problems = spec.check(properties, where.partition, region=where.region)
-    if problems or desired is None:
-        raise problems_error(f"{template.path}: {logical_id}'s properties", problem_lines(template, logical_id, problems))
+    desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
     owner = where.owner()
     executor = Executor(client=where.target.client("ecr"))
     report = PlanReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
