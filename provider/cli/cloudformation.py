@@ -82,7 +82,7 @@ class _Recorder:
 
     def request(self, method: str, url: str, body: str, headers: dict[str, str]) -> None:
         assert method == "PUT"
-        assert headers["content-length"] == str(len(body))
+        assert headers["content-length"] == str(len(body.encode()))  # bytes, as S3 counts them
         _Recorder.sent.append(Response(json.loads(body), len(body.encode()), f"https://{self.host}{url}"))
 
     def getresponse(self) -> _Answer:

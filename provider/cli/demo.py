@@ -241,7 +241,7 @@ class Registry:
             details.extend(_labelled("lifecycle", row["lifecycle_lines"] or ["none"]))
             details.extend(_labelled("policy", row["policy_lines"] or ["none"]))
             details.extend(_labelled("tags", [describe.tags_text(row["tags"])]))
-            details.extend(_labelled("encryption", [row["encryption"] or "AES256"]))
+            details.extend(_labelled("encryption", [row["encryption"]]))
         if details:
             lines.append("")
             lines.extend(details)

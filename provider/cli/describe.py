@@ -48,14 +48,20 @@ def _rule_line(rule: dict[str, Any]) -> str:
     return f"{rule.get('rulePriority', '?')}. {_who(selection)}: {what}"
 
 
-def _rules(text: str | None) -> list[dict[str, Any]] | None:
-    if text is None:
-        return None
+def lifecycle_rules(text: str) -> list[dict[str, Any]] | None:
+    """The rules of a lifecycle policy's text as written, or None when it is not a list of rules."""
     try:
         rules = json.loads(text).get("rules")
     except (ValueError, AttributeError):
         return None
     if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        return None
+    return rules
+
+
+def _rules(text: str | None) -> list[dict[str, Any]] | None:
+    rules = None if text is None else lifecycle_rules(text)
+    if rules is None:
         return None
     return sorted(rules, key=lambda r: r.get("rulePriority", 0) if isinstance(r.get("rulePriority"), int) else 0)
 

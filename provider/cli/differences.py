@@ -31,6 +31,7 @@ from ..planner import (
     UntagRepository,
 )
 from ..spec import ResourceSpec
+from .describe import lifecycle_rules
 
 # Settings, in display order; an action the planner adds later gets its own name after these.
 REPOSITORY = "repository"
@@ -255,11 +256,8 @@ def _field_lines(live: dict[str, Any], declared: dict[str, Any], skip: tuple[str
 def _rules(text: str | None) -> dict[Any, dict[str, Any]] | None:
     if text is None:
         return {}
-    try:
-        rules = json.loads(text).get("rules")
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+    rules = lifecycle_rules(text)
+    if rules is None:
         return None
     return {r.get("rulePriority", i): r for i, r in enumerate(rules)}
 

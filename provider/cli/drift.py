@@ -22,7 +22,8 @@ from ..executor import Executor, concurrency
 from ..planner import plan_apply
 from ..reconcile import read_states
 from .common import CliError, Progress, reading_registry
-from .plan import BY_DESCRIBE, BY_STACK_ID, PLAN_GEN, Target, _as_planner_sees, checked, locate, yaml_warnings
+from .plan import PLAN_GEN, Target, _as_planner_sees, checked, locate, yaml_warnings
+from .render import owner_line
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -143,13 +144,9 @@ def as_text(report: DriftReport) -> str:
         lines.append(f"Declared: this template ({report.source_reason or 'no stack'})")
     if report.physical_id:
         lines.append(f"Physical id: {report.physical_id}")
-    if report.owner_match == BY_STACK_ID:
-        lines.append("Owner: the given --stack-id")
-    elif report.owner_match == BY_DESCRIBE:
-        lines.append(f"Owner: stack {report.stack_id} (DescribeStacks)")
-    else:
-        lines.append(f"Owner: repositories tagged ecr-repos:stack={report.stack_name}, "
-                     f"ecr-repos:logical-id={report.logical_id} (the reference tags are not compared)")
+    lines.append(owner_line(report.owner_match, report.stack_id,
+                            f"repositories tagged ecr-repos:stack={report.stack_name}, "
+                            f"ecr-repos:logical-id={report.logical_id} (the reference tags are not compared)"))
     lines.append("")
     current = None
     for diff in report.differences:

@@ -299,10 +299,7 @@ def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> l
     lines = []
     for problem in problems:
         where = base + tuple(problem.location)
-        message = problem.message
-        note = template.yaml_note(where)
-        if note:
-            message = f"{message}; {note}"
+        message = template.with_yaml_note(where, problem.message)
         lines.append((template.line_of(where), f"{template.path}:{template.line_of(where)}: "
                                                f"{format_path(where)}: {message}"))
     return [text for _, text in sorted(lines, key=lambda item: item[0])]

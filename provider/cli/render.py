@@ -34,16 +34,21 @@ def _setting(change: Change, created: bool) -> list[str]:
     return [f"    {label}:"] + [f"      {line}" for line in describe.diff_lines(change.before, change.after)]
 
 
+def owner_line(match: str, stack_id: str | None, by_tags: str) -> str:
+    """The header line saying how owners were matched; ``by_tags`` is the text when by readable tags."""
+    if match == BY_STACK_ID:
+        return "Owner: the given --stack-id"
+    if match == BY_DESCRIBE:
+        return f"Owner: stack {stack_id} (DescribeStacks)"
+    return f"Owner: {by_tags}"
+
+
 def as_text(report: PlanReport) -> str:
     lines = [f"Plan for {report.logical_id} ({report.template}) in stack {report.stack_name}, "
              f"{report.region}, account {report.account or 'unknown'}"]
-    if report.owner_match == BY_STACK_ID:
-        lines.append("Owner: the given --stack-id")
-    elif report.owner_match == BY_DESCRIBE:
-        lines.append(f"Owner: stack {report.stack_id} (DescribeStacks)")
-    else:
-        lines.append(f"Owner: stack not found; repositories tagged ecr-repos:stack={report.stack_name}, "
-                     f"ecr-repos:logical-id={report.logical_id} count as this resource's")
+    lines.append(owner_line(report.owner_match, report.stack_id,
+                            f"stack not found; repositories tagged ecr-repos:stack={report.stack_name}, "
+                            f"ecr-repos:logical-id={report.logical_id} count as this resource's"))
     lines.extend(_previous(report))
     lines.append("")
     for repo in report.repos:

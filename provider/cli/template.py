@@ -52,6 +52,11 @@ class Template:
         found = self.notes.get(tuple(location))
         return found[1] if found else None
 
+    def with_yaml_note(self, location: Location, message: str) -> str:
+        """``message`` about the value at ``location``, followed by its YAML pitfall if it has one."""
+        note = self.yaml_note(location)
+        return f"{message}; {note}" if note else message
+
     def line_of(self, location: Location) -> int:
         """The line of ``location``, or of its nearest ancestor that exists in the file."""
         loc = tuple(location)

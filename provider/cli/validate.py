@@ -41,10 +41,8 @@ def check_template(template: Template, partition: str = "aws") -> tuple[list[str
         _, problems = spec.check(properties, partition, allow_intrinsics=True)
         for problem in problems:
             location = base + tuple(problem.location)
-            message = problem.message
-            note = template.yaml_note(location)
-            if note:
-                message = f"{message}; {note}"
+            message = template.with_yaml_note(location, problem.message)
+            if template.yaml_note(location):
                 hinted.add(location)
             findings.append(Finding(template.path, template.line_of(location), format_path(location), message))
     for line, message in template.warnings:
