@@ -53,7 +53,7 @@ def _best(run: Any, n: int, repeat: int) -> dict[str, scenarios.Measure]:
 
 
 def run_sizes(sizes: list[int], repeat: int) -> list[str]:
-    from provider.executor import concurrency
+    from ecr_repos.repos.executor import concurrency
 
     pool = concurrency()
     _best(scenarios.provider_run, 3, 1)  # warm up: first client, schema validator, imports

@@ -31,7 +31,7 @@ LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "untagged", "selection
 
 
 class _Connection:
-    """The connection provider.response makes (through ``response.connections``): the response PUT
+    """The connection ecr_repos.core.response makes (through ``response.connections``): the response PUT
     goes nowhere (no network), but the TLS context is asked for, as for a real connection."""
 
     def __init__(self, host: str, timeout: float | None = None, context: Any = None) -> None:
@@ -63,10 +63,10 @@ class _Context:
 
 def child_provider(name: str) -> dict[str, float]:
     start = time.perf_counter()
-    from provider.handler import handler
+    from ecr_repos.handler import handler
     imported = time.perf_counter()
-    from provider import handler as module
-    from provider import response
+    from ecr_repos import handler as module
+    from ecr_repos.core import response
 
     spent = {"validate": 0.0, "respond": 0.0}
 

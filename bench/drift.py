@@ -137,10 +137,10 @@ def run(sizes: list[int], repeat: int, separate: bool = True) -> list[str]:
     import boto3
 
     logging.disable(logging.INFO)  # the provider's per-request log lines
-    from provider.cli.drift import compute
-    from provider.cli.plan import Target
-    from provider.cli.cloudformation import Resource
-    from provider.executor import concurrency
+    from ecr_repos.cli.drift import compute
+    from ecr_repos.cli.plan import Target
+    from ecr_repos.cli.cloudformation import Resource
+    from ecr_repos.repos.executor import concurrency
 
     where = "its own process" if separate else "this process"
     lines = [f"ecr-repos drift against a moto server on 127.0.0.1 in {where} (pool {concurrency()}, best of {repeat})",

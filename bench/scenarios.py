@@ -130,7 +130,7 @@ def _in_threads(fn: Callable[[Any], Any], items: list[Any]) -> None:
 
 def bare_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
     """The same job with nothing but the writes it needs: no reads, no ownership, no planning."""
-    from provider import spec
+    from ecr_repos.repos import spec
 
     token = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bench"}
     desired = spec.parse({**token, **properties(n)})
@@ -205,7 +205,7 @@ def sets_provider_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
 def sets_bare_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
     """The minimal calls of the same two changes: CreateRepository + PutLifecyclePolicy (+
     SetRepositoryPolicy) of the new repository; one DeleteRepository."""
-    from provider import spec
+    from ecr_repos.repos import spec
 
     token = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:bench"}
     desired = spec.parse({**token, **properties(n)})

@@ -2,8 +2,8 @@
 """Build the provider's Lambda zips: ``dist/ecr-repos-provider-<arch>.zip`` for arm64 and x86_64.
 
 Each zip holds, at its root:
-- ``provider/``  the package (without ``cfnlint_rules/`` and ``cli/``, not needed at runtime),
-- ``schema/ecr-repos.schema.json``  (the provider reads it from ``<provider>/../schema/``),
+- ``ecr_repos/``  the package (without ``cfnlint_rules/`` and ``cli/``, not needed at runtime),
+  with the schemas in ``ecr_repos/_schema/``, where the wheel carries them too,
 - the runtime dependencies (crhelper, jsonschema and its dependencies) installed by pip from
   wheels built for the Lambda's platform and Python version. rpds-py (under jsonschema) is
   compiled, so a zip built from the host's site-packages would break on the other architecture.
@@ -144,12 +144,14 @@ def compile_bytecode(staging: Path, python: str) -> None:
 
 def copy_sources(target: Path) -> None:
     shutil.copytree(
-        ROOT / "provider",
-        target / "provider",
+        ROOT / "provider" / "ecr_repos",
+        target / "ecr_repos",
         ignore=lambda _dir, names: [n for n in names if n in SKIP_DIRS or n.endswith(".pyc")],
     )
-    (target / "schema").mkdir(exist_ok=True)
-    shutil.copy2(ROOT / "schema" / "ecr-repos.schema.json", target / "schema" / "ecr-repos.schema.json")
+    # Where the wheel carries it too (core/schema.py's schema_path looks there first).
+    (target / "ecr_repos" / "_schema").mkdir(exist_ok=True)
+    for schema in sorted((ROOT / "schema").glob("*.schema.json")):
+        shutil.copy2(schema, target / "ecr_repos" / "_schema" / schema.name)
 
 
 def write_zip(staging: Path, zip_path: Path) -> None:

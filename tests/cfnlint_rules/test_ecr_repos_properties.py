@@ -1,4 +1,4 @@
-"""Rule E9101 (provider/cfnlint_rules): golden templates, the exact (rule, line, message) list each yields."""
+"""Rule E9101 (provider/ecr_repos/cfnlint_rules): golden templates, the exact (rule, line, message) list each yields."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
-from provider.cfnlint_rules.ecr_repos_properties import field_path
-from provider.schema import coerce, schema_problems
+from ecr_repos.cfnlint_rules.ecr_repos_properties import field_path
+from ecr_repos.core.schema import coerce, schema_problems
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "provider" / "cfnlint_rules"
+RULES = ROOT / "provider" / "ecr_repos" / "cfnlint_rules"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "templates"
 
 NAME_FIX = (

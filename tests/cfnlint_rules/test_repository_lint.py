@@ -18,7 +18,7 @@ def cfn_lint(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_templates_lint_clean_with_the_repository_config():
-    # given the repository's .cfnlintrc (templates/*.yaml, append_rules provider/cfnlint_rules)
+    # given the repository's .cfnlintrc (templates/*.yaml, append_rules ecr_repos.cfnlint_rules)
     # when a bare cfn-lint runs in the repository
     result = cfn_lint()
     # then there is no error, warning or informational match
@@ -46,7 +46,7 @@ def test_rule_loads_from_outside_the_repository(tmp_path):
     # when cfn-lint runs there with the rule directory of this checkout appended
     exe = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
     result = subprocess.run(
-        [exe, "--format", "parseable", "--append-rules", str(ROOT / "provider" / "cfnlint_rules"), "--", template.name],
+        [exe, "--format", "parseable", "--append-rules", str(ROOT / "provider" / "ecr_repos" / "cfnlint_rules"), "--", template.name],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(tmp_path), "ECR_REPOS_SCHEMA": str(schema)},
     )

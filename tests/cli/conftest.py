@@ -50,7 +50,7 @@ def ecr(endpoint):
 
 def run(*args: str) -> tuple[int, str, str]:
     """The CLI in-process: exit code, stdout, stderr."""
-    from provider.cli import main
+    from ecr_repos.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     code = main(list(args), out, err)
@@ -107,7 +107,7 @@ def deploy(endpoint, monkeypatch):
     from moto.awslambda.models import LambdaFunction
     from moto.cloudformation import cloudformation_backends
 
-    from provider.cli.cloudformation import invoke_one, stringify
+    from ecr_repos.cli.cloudformation import invoke_one, stringify
 
     responses: list = []
 

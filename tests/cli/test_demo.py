@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from provider.cli.demo import WIDTH
+from ecr_repos.cli.demo import WIDTH
 from tests.cli.conftest import ROOT, run
 
 TEMPLATES = sorted(p.name for p in (ROOT / "templates").glob("*.yaml"))

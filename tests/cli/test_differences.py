@@ -1,14 +1,14 @@
-"""Unit tests of provider.cli.differences: a plan and the states it was made from -> differences. No AWS."""
+"""Unit tests of ecr_repos.cli.differences: a plan and the states it was made from -> differences. No AWS."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from provider import ownership, planner, spec
-from provider.cli import differences as drift
-from provider.ownership import Owner
-from provider.planner import Conflict, Plan, RepoChange, RepoState
+from ecr_repos.repos import ownership, planner, spec
+from ecr_repos.cli import differences as drift
+from ecr_repos.repos.ownership import Owner
+from ecr_repos.repos.planner import Conflict, Plan, RepoChange, RepoState
 
 OWNER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/web/uuid", "Repos")
 GEN = "a" * 12

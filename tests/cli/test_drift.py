@@ -11,9 +11,9 @@ import json
 import boto3
 import pytest
 
-from provider.cli.cloudformation import Resource
-from provider.cli.drift import compute
-from provider.cli.plan import Target
+from ecr_repos.cli.cloudformation import Resource
+from ecr_repos.cli.drift import compute
+from ecr_repos.cli.plan import Target
 from tests.cli.conftest import FIXTURES, ROOT, golden, run
 from tests.cli.test_errors import closed_port, no_credentials  # noqa: F401 - a fixture
 from tests.cli.test_subprocess import ecr_repos
@@ -143,7 +143,7 @@ def test_every_hand_change_is_reported_then_repaired_by_a_token_update(stack, en
 
 
 def _token(stack: tuple[str, str]) -> str:
-    from provider.ownership import Owner
+    from ecr_repos.repos.ownership import Owner
 
     return Owner(stack[0], "Repos").token
 
@@ -234,7 +234,7 @@ def test_a_bug_while_reading_the_registry_is_reported_as_one_and_still_exits_1(s
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("provider.cli.drift.read_states", broken)
+    monkeypatch.setattr("ecr_repos.cli.drift.read_states", broken)
     assert drift(endpoint) == (1, "", "ecr-repos drift: internal error: ZeroDivisionError: division by zero\n"
                                       "(a bug in ecr-repos: please report it; ECR_REPOS_DEBUG=1 shows the traceback)\n")
 

@@ -1,6 +1,6 @@
 """User errors: one line on stderr (plus one per problem), the documented exit code, never a traceback.
 
-Every command's errors pass through ``provider.cli.main``, which ``common.report`` turns into text,
+Every command's errors pass through ``ecr_repos.cli.main``, which ``common.report`` turns into text,
 so these cases cover validate, plan and demo (and any later command) alike.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import provider
-from provider.cli import common
+import ecr_repos as package
+from ecr_repos.cli import common
 from tests.cli.conftest import ROOT, run
 from tests.cli.test_subprocess import ecr_repos
 
@@ -105,7 +105,7 @@ def test_denied_registry_read_says_what_to_do_on_the_command_line(endpoint, monk
 
 
 def test_executor_failure_has_no_stack_operation_advice():
-    from provider.errors import AwsCallFailed
+    from ecr_repos.repos.errors import AwsCallFailed
 
     said = common.user_message(AwsCallFailed(None, "DescribeRepositories", "AccessDeniedException", "no"))
     assert str(said) == "your credentials may not call ecr:DescribeRepositories; use a role or profile that may"
@@ -144,7 +144,7 @@ def test_a_bug_is_one_line_too_unless_debugging(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr("provider.cli.validate.run", broken)
+    monkeypatch.setattr("ecr_repos.cli.validate.run", broken)
     assert run("validate", EXAMPLE) == (3, "", "ecr-repos validate: internal error: ZeroDivisionError: division by zero\n"
                                                "(a bug in ecr-repos: please report it; ECR_REPOS_DEBUG=1 shows the "
                                                "traceback)\n")
@@ -167,7 +167,7 @@ def test_no_traceback_from_the_console_script(args):
 
 def test_version():
     result = subprocess.run([str(Path(ecr_repos.__globals__["SCRIPT"])), "--version"], capture_output=True, text=True)
-    assert (result.returncode, result.stdout) == (0, f"ecr-repos {provider.__version__}\n")
+    assert (result.returncode, result.stdout) == (0, f"ecr-repos {package.__version__}\n")
 
 
 def test_demo_refuses_a_region_ecr_does_not_have_before_starting_moto():

@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from provider.cli.plan import Target, compute
+from ecr_repos.cli.plan import Target, compute
 from tests.cli.conftest import ROOT, golden, run
 from tests.support.cfn import Resource
 

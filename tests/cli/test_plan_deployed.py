@@ -10,9 +10,9 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from provider.cli import main
-from provider.cli.plan import Target, compute
-from provider.cli.cloudformation import Resource
+from ecr_repos.cli import main
+from ecr_repos.cli.plan import Target, compute
+from ecr_repos.cli.cloudformation import Resource
 from tests.cli.conftest import FIXTURES, MANIFEST, ROOT, golden
 
 DEPLOYED = FIXTURES / "deployed"
@@ -101,7 +101,7 @@ def test_tag_removed_from_the_template_is_untagged_and_a_manual_tag_kept(stack, 
 
 def test_json_template_body_is_read_too(deploy, endpoint, tmp_path):
     """boto3 returns a JSON body parsed; the deployed template may be JSON."""
-    from provider.cli.template import load
+    from ecr_repos.cli.template import load
 
     body = tmp_path / "current.json"
     body.write_text(json.dumps(load(DEPLOYED / "current.yaml").data), encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.cli.resolve import ParameterError, context_for, resolve, unresolved_paths
+from ecr_repos.cli.resolve import ParameterError, context_for, resolve, unresolved_paths
 
 TEMPLATE = {
     "Parameters": {

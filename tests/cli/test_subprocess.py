@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.cli.common import Progress
+from ecr_repos.cli.common import Progress
 from tests.cli.conftest import ROOT, golden
 
 SCRIPT = shutil.which("ecr-repos", path=str(Path(sys.executable).parent)) or "ecr-repos"
@@ -71,7 +71,7 @@ def test_demo_with_a_bad_template_fails_cleanly():
                 "read calls only", "Ownership"]),
     (["drift"], ["--logical-id", "--stack-name", "--stack-id", "--region", "--endpoint-url", "--parameters",
                  "--output", "read calls only", "ReconcileToken", "0 no drift, 2 drift found, 1 error"]),
-    (["demo"], ["moto", "provider.handler.handler", "templates/example.yaml"]),
+    (["demo"], ["moto", "ecr_repos.handler.handler", "templates/example.yaml"]),
 ])
 def test_every_command_documents_itself(command, words):
     result = ecr_repos(*command, "--help")

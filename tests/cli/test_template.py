@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.cli.template import TemplateError, loads
+from ecr_repos.cli.template import TemplateError, loads
 
 YAML = """\
 Resources:

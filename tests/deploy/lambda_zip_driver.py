@@ -2,8 +2,8 @@
 
 Usage: python lambda_zip_driver.py LAMBDA_DIR REPO_ROOT. Prints one JSON line with what happened.
 The provider and its dependencies must come from LAMBDA_DIR; REPO_ROOT only lends the
-CloudFormation simulator, loaded from its file (provider/cli/cloudformation.py: standard library
-and the Lambda's own modules only), since the zip has no provider/cli and this venv no PyYAML.
+CloudFormation simulator, loaded from its file (provider/ecr_repos/cli/cloudformation.py: standard library
+and the Lambda's own modules only), since the zip has no ecr_repos/cli and this venv no PyYAML.
 """
 
 import importlib.util
@@ -45,10 +45,10 @@ import crhelper  # noqa: E402
 import jsonschema  # noqa: E402
 import rpds  # noqa: E402
 
-import provider.handler  # noqa: E402
+import ecr_repos.handler  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
-    "cfn_simulator", os.path.join(repo_root, "provider", "cli", "cloudformation.py"))
+    "cfn_simulator", os.path.join(repo_root, "provider", "ecr_repos", "cli", "cloudformation.py"))
 simulator = sys.modules["cfn_simulator"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
 _spec.loader.exec_module(simulator)
 Resource = simulator.Resource
@@ -70,12 +70,12 @@ print(json.dumps({
     "compiled_from_zip_sources": sorted(os.path.relpath(p, lambda_dir) for p in compiled_from_source
                                         if os.path.abspath(p).startswith(os.path.abspath(lambda_dir) + os.sep)),
     "modules": {m.__name__: os.path.relpath(m.__file__, lambda_dir).split(os.sep)[0]
-                for m in (provider.handler, crhelper, jsonschema, rpds)},
+                for m in (ecr_repos.handler, crhelper, jsonschema, rpds)},
     "created": [created.status, created.reason, created.data],
     "after_create": after_create,
     "pull_principals": [s["Principal"] for s in policy["Statement"]],
     "deleted": [deleted.status, deleted.reason],
     "after_delete": after_delete,
-    "provider_modules": sorted(m for m in sys.modules if m == "provider" or m.startswith("provider.")),
-    "cli_importable": importlib.util.find_spec("provider.cli") is not None,
+    "provider_modules": sorted(m for m in sys.modules if m == "ecr_repos" or m.startswith("ecr_repos.")),
+    "cli_importable": importlib.util.find_spec("ecr_repos.cli") is not None,
 }))

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider.cli.template import load, loads
+from ecr_repos.cli.template import load, loads
 
 from .conftest import ROOT
 
@@ -118,6 +118,6 @@ def test_package_uploads_the_nested_provider_and_the_parent_deploys(server, tmp_
     token = {o["OutputKey"]: o["OutputValue"] for o in provider["Outputs"]}["ServiceToken"]
     config = _client("lambda", server).get_function(FunctionName=token)["Configuration"]
     assert (config["Runtime"], config["Handler"], config["Architectures"]) == (
-        "python3.13", "provider.handler.handler", ["x86_64"])
+        "python3.13", "ecr_repos.handler.handler", ["x86_64"])
     assert config["CodeSize"] == host_zip.stat().st_size
 

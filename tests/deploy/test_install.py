@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import provider
+import ecr_repos
 
 from .conftest import ROOT
 
@@ -71,39 +71,39 @@ def test_sdist_and_wheel_carry_the_schema_and_templates(installed):
     with tarfile.open(installed["sdist"]) as archive:
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
     assert {"schema/ecr-repos.schema.json", "templates/example.yaml", "templates/stackset.yaml",
-            "scripts/package.py", ".cfnlintrc", ".pre-commit-hooks.yaml", "provider/cfnlint_rules/ecr_repos_properties.py",
+            "scripts/package.py", ".cfnlintrc", ".pre-commit-hooks.yaml", "provider/ecr_repos/cfnlint_rules/ecr_repos_properties.py",
             "MANIFEST.in", "pyproject.toml"} <= names
     with zipfile.ZipFile(installed["wheel"]) as wheel:
         # the one schema of schema/, byte for byte, inside the package
-        assert wheel.read("provider/_schema/ecr-repos.schema.json") == SCHEMA.read_bytes()
-        assert wheel.read("provider/_templates/example.yaml") == (ROOT / "templates" / "example.yaml").read_bytes()
-        assert "provider/cfnlint_rules/ecr_repos_properties.py" in wheel.namelist()
+        assert wheel.read("ecr_repos/_schema/ecr-repos.schema.json") == SCHEMA.read_bytes()
+        assert wheel.read("ecr_repos/_templates/example.yaml") == (ROOT / "templates" / "example.yaml").read_bytes()
+        assert "ecr_repos/cfnlint_rules/ecr_repos_properties.py" in wheel.namelist()
         assert not [n for n in wheel.namelist() if n.startswith(("tests/", "schema/", "templates/", "bench/"))]
 
 
 @pytest.mark.slow
 def test_installed_cli_runs_from_any_folder(installed):
     # the package imported is the installed one, not this checkout
-    where = run(installed, "python", "-c", "import provider, provider.schema as s; print(provider.__file__); "
+    where = run(installed, "python", "-c", "import ecr_repos, ecr_repos.core.schema as s; print(ecr_repos.__file__); "
                                            "print(s.schema_path())")
-    assert where.stdout.splitlines() == [str(installed["site"] / "provider" / "__init__.py"),
-                                         str(installed["site"] / "provider" / "_schema" / "ecr-repos.schema.json")]
+    assert where.stdout.splitlines() == [str(installed["site"] / "ecr_repos" / "__init__.py"),
+                                         str(installed["site"] / "ecr_repos" / "_schema" / "ecr-repos.schema.json")]
     version = run(installed, "ecr-repos", "--version")
-    assert (version.returncode, version.stdout, version.stderr) == (0, f"ecr-repos {provider.__version__}\n", "")
+    assert (version.returncode, version.stdout, version.stderr) == (0, f"ecr-repos {ecr_repos.__version__}\n", "")
     shutil.copy(ROOT / "templates" / "stackset.yaml", installed["cwd"] / "stackset.yaml")
     checked = run(installed, "ecr-repos", "validate", "stackset.yaml")
     assert (checked.returncode, checked.stdout, checked.stderr) == (0, "stackset.yaml: OK (Repos)\n", "")
     # demo's default template comes from the package
     demo = run(installed, "ecr-repos", "demo")
     assert demo.returncode == 0, demo.stderr
-    assert f"\ntemplate: {installed['site'] / 'provider' / '_templates' / 'example.yaml'}\n" in demo.stdout
+    assert f"\ntemplate: {installed['site'] / 'ecr_repos' / '_templates' / 'example.yaml'}\n" in demo.stdout
     assert demo.stdout.rstrip().endswith("Delete SUCCESS.")
 
 
 @pytest.mark.slow
 def test_installed_lint_rule_works_without_a_checkout(installed):
     rules = run(installed, "ecr-repos", "cfn-lint-rules")
-    assert (rules.returncode, rules.stdout) == (0, f"{installed['site'] / 'provider' / 'cfnlint_rules'}\n")
+    assert (rules.returncode, rules.stdout) == (0, f"{installed['site'] / 'ecr_repos' / 'cfnlint_rules'}\n")
     bad = Path(__file__).resolve().parents[1] / "cfnlint_rules" / "fixtures" / "templates" / "bad" / "account_ids.yaml"
     shutil.copy(bad, installed["cwd"] / "bad.yaml")
     # cfn-lint's console script, run by the new environment's Python

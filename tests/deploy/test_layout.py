@@ -1,10 +1,10 @@
-"""The package's layout shows what runs in the Lambda: everything under provider/ but cli/ (the
+"""The package's layout shows what runs in the Lambda: everything under provider/ecr_repos/ but cli/ (the
 ``ecr-repos`` command, with PyYAML) and cfnlint_rules/ (loaded by cfn-lint) is Lambda code, and
 none of it may reach the CLI, PyYAML or unittest (scripts/package.py leaves those folders out of the
 zip, whose runtime has neither PyYAML nor a reason for mocks).
 
 Two checks: the import statements of the real files (``ast``), and the modules a fresh interpreter
-has loaded after ``import provider.handler``. Each is also run on a case that must fail.
+has loaded after ``import ecr_repos.handler``. Each is also run on a case that must fail.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from .conftest import ROOT
 
-PACKAGE = ROOT / "provider"
-NOT_IN_THE_LAMBDA = {"cli", "cfnlint_rules"}  # subfolders of provider/
-FORBIDDEN = ("provider.cli", "yaml", "unittest")
-FORBIDDEN_LOADED = ("provider.cli", "yaml", "unittest.mock")
+PACKAGE = ROOT / "provider" / "ecr_repos"
+NOT_IN_THE_LAMBDA = {"cli", "cfnlint_rules"}  # subfolders of provider/ecr_repos/
+FORBIDDEN = ("ecr_repos.cli", "yaml", "unittest")
+FORBIDDEN_LOADED = ("ecr_repos.cli", "yaml", "unittest.mock")
 
 
 def _is_forbidden(name: str, forbidden: tuple[str, ...]) -> bool:
@@ -75,8 +75,8 @@ def forbidden_imports(package: Path = PACKAGE) -> list[str]:
 
 def forbidden_loaded(module: str) -> list[str]:
     """The modules of FORBIDDEN_LOADED a fresh interpreter holds after importing ``module`` from this checkout."""
-    code = ("import json, sys, importlib; importlib.import_module(sys.argv[1]); import provider; "
-            "print(json.dumps([provider.__file__, sorted(sys.modules)]))")
+    code = ("import json, sys, importlib; importlib.import_module(sys.argv[1]); import ecr_repos; "
+            "print(json.dumps([ecr_repos.__file__, sorted(sys.modules)]))")
     env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
     env.pop("PYTHONPATH", None)
     result = subprocess.run([sys.executable, "-c", code, module], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -89,7 +89,7 @@ def forbidden_loaded(module: str) -> list[str]:
 
 def test_lambda_code_does_not_import_the_cli_yaml_or_unittest():
     modules = [p.relative_to(PACKAGE).as_posix() for p in lambda_modules()]
-    assert {"__init__.py", "handler.py", "response.py"} <= set(modules)
+    assert {"__init__.py", "handler.py", "core/response.py", "core/protocol.py"} <= set(modules)
     assert not [m for m in modules if m.split("/")[0] in NOT_IN_THE_LAMBDA]
     assert forbidden_imports() == []
 
@@ -101,14 +101,14 @@ def test_the_modules_only_the_cli_uses_live_in_the_cli():
 
 
 def test_importing_the_handler_loads_neither_the_cli_nor_yaml_nor_mock():
-    assert forbidden_loaded("provider.handler") == []
+    assert forbidden_loaded("ecr_repos.handler") == []
 
 
 # --- the checks can fail -----------------------------------------------------------------------------
 
 
 def test_the_import_check_finds_every_spelling(tmp_path):
-    package = tmp_path / "provider"
+    package = tmp_path / "ecr_repos"
     (package / "cli").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "cli" / "__init__.py").write_text("import yaml\n")  # the CLI may
@@ -117,26 +117,26 @@ def test_the_import_check_finds_every_spelling(tmp_path):
     (package / "b.py").write_text("from .cli.template import load\n")
     (package / "c.py").write_text("import yaml\n")
     (package / "d.py").write_text("from unittest import mock\n")
-    (package / "e.py").write_text("def f():\n    import importlib\n    return importlib.import_module('provider.cli')\n")
+    (package / "e.py").write_text("def f():\n    import importlib\n    return importlib.import_module('ecr_repos.cli')\n")
     (package / "sub").mkdir()
     (package / "sub" / "__init__.py").write_text("from .. import cli\n")
     (package / "sub" / "f.py").write_text("from ..cli import common\n")
 
     assert forbidden_imports(package) == [
-        "provider/a.py:1: provider.cli",
-        "provider/b.py:1: provider.cli.template",
-        "provider/b.py:1: provider.cli.template.load",
-        "provider/c.py:1: yaml",
-        "provider/d.py:1: unittest",
-        "provider/d.py:1: unittest.mock",
-        "provider/e.py:3: provider.cli",
-        "provider/sub/__init__.py:1: provider.cli",
-        "provider/sub/f.py:1: provider.cli",
-        "provider/sub/f.py:1: provider.cli.common",
+        "ecr_repos/a.py:1: ecr_repos.cli",
+        "ecr_repos/b.py:1: ecr_repos.cli.template",
+        "ecr_repos/b.py:1: ecr_repos.cli.template.load",
+        "ecr_repos/c.py:1: yaml",
+        "ecr_repos/d.py:1: unittest",
+        "ecr_repos/d.py:1: unittest.mock",
+        "ecr_repos/e.py:3: ecr_repos.cli",
+        "ecr_repos/sub/__init__.py:1: ecr_repos.cli",
+        "ecr_repos/sub/f.py:1: ecr_repos.cli",
+        "ecr_repos/sub/f.py:1: ecr_repos.cli.common",
     ]
 
 
 def test_the_loaded_modules_check_sees_the_cli_and_yaml():
-    loaded = forbidden_loaded("provider.cli.cloudformation")
-    assert "provider.cli" in loaded and "provider.cli.cloudformation" in loaded and "yaml" in loaded
+    loaded = forbidden_loaded("ecr_repos.cli.cloudformation")
+    assert "ecr_repos.cli" in loaded and "ecr_repos.cli.cloudformation" in loaded and "yaml" in loaded
     assert "unittest.mock" in forbidden_loaded("unittest.mock")

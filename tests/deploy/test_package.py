@@ -38,22 +38,26 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
         infos = zf.infolist()
         names = [i.filename for i in infos]
         # the provider, its schema where the provider looks for it, and the dependencies at the root
-        assert "provider/handler.py" in names
-        assert "schema/ecr-repos.schema.json" in names
-        assert zf.read("schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
+        assert "ecr_repos/handler.py" in names
+        assert "ecr_repos/_schema/ecr-repos.schema.json" in names
+        assert zf.read("ecr_repos/_schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
         assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
         # no lint rules, no CLI, no boto3 (the runtime has it)
-        assert not [n for n in names if n.startswith(("provider/cfnlint_rules/", "provider/cli/", "boto3/", "botocore/"))]
-        # of the provider, exactly the modules that run in the Lambda: the package's own, no subpackage
-        sources = sorted(n for n in names if n.startswith("provider/") and not n.endswith(".pyc"))
-        assert sources == sorted(f"provider/{p.name}" for p in (ROOT / "provider").glob("*.py"))
+        assert not [n for n in names if n.startswith(("ecr_repos/cfnlint_rules/", "ecr_repos/cli/", "boto3/", "botocore/"))]
+        # of the provider, exactly the modules that run in the Lambda: all but the CLI and the lint rule
+        package = ROOT / "provider" / "ecr_repos"
+        sources = sorted(n for n in names if n.startswith("ecr_repos/") and n.endswith(".py"))
+        assert sources == sorted(
+            "ecr_repos/" + p.relative_to(package).as_posix() for p in package.rglob("*.py")
+            if p.relative_to(package).parts[0] not in ("cli", "cfnlint_rules")
+        )
         # bytecode only from the runtime's Python: 3.13 .pyc files beside their sources, hash-based and
         # unchecked (flags 1), so the dates the unpacked files get do not matter (none without 3.13)
         bytecode = [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
         if python313() is None:
             assert bytecode == []
         else:
-            assert "provider/__pycache__/handler.cpython-313.pyc" in bytecode
+            assert "ecr_repos/__pycache__/handler.cpython-313.pyc" in bytecode
             for name in bytecode:
                 *folder, cache, file = name.split("/")
                 assert cache == "__pycache__" and file.endswith(".cpython-313.pyc"), name
@@ -111,7 +115,7 @@ def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     # then everything ran on 3.13 from the zip, the repositories were created, then deleted
     assert outcome["python"] == "3.13"
-    assert outcome["modules"] == {"provider.handler": "provider", "crhelper": "crhelper",
+    assert outcome["modules"] == {"ecr_repos.handler": "ecr_repos", "crhelper": "crhelper",
                                   "jsonschema": "jsonschema", "rpds": "rpds"}
     # every module imported from the zip came from its bytecode: nothing was compiled at start
     assert outcome["compiled_from_zip_sources"] == []
@@ -124,6 +128,6 @@ def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto
     assert outcome["deleted"] == ["SUCCESS", ""]
     assert outcome["after_delete"] == []
     # the zip's handler needed nothing of the CLI, and the zip could not have lent it
-    assert "provider.handler" in outcome["provider_modules"]
-    assert not [m for m in outcome["provider_modules"] if m.startswith("provider.cli")]
+    assert "ecr_repos.handler" in outcome["provider_modules"]
+    assert not [m for m in outcome["provider_modules"] if m.startswith("ecr_repos.cli")]
     assert outcome["cli_importable"] is False

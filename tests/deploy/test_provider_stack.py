@@ -44,7 +44,7 @@ def test_provider_template_deploys_function_role_log_group_and_export(host_zip):
         function = boto3.client("lambda", region_name=REGION).get_function(FunctionName=resources["Function"])
         config = function["Configuration"]
         assert (config["Runtime"], config["Handler"], config["Architectures"]) == (
-            "python3.13", "provider.handler.handler", ["x86_64"])
+            "python3.13", "ecr_repos.handler.handler", ["x86_64"])
         assert (config["Timeout"], config["MemorySize"]) == (900, 512)
         # (moto keeps a Number parameter's type; Lambda itself stores strings)
         assert {k: str(v) for k, v in config["Environment"]["Variables"].items()} == {"ECR_REPOS_CONCURRENCY": "32"}

@@ -16,8 +16,8 @@ from moto import mock_aws
 
 from tests.support.cfn import Resource
 
-from provider.cli.resolve import context_for, resolve, unresolved_paths
-from provider.cli.template import load
+from ecr_repos.cli.resolve import context_for, resolve, unresolved_paths
+from ecr_repos.cli.template import load
 
 from .conftest import ROOT
 

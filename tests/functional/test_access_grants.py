@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from provider import access
+from ecr_repos.repos import access
 from tests.support.cfn import Resource
 from tests.support.policy_eval import Caller, actions_allowed, allowed, lambda_service, role
 from tests.support.registry import snapshot

@@ -40,7 +40,7 @@ def test_validate_lists_every_problem_and_the_partition_one():
 
 
 def test_cfn_lint_rule_gives_the_schema_messages():
-    matches = lint_file(ROOT / TEMPLATE, ManualArgs(append_rules=[str(ROOT / "provider" / "cfnlint_rules")]))
+    matches = lint_file(ROOT / TEMPLATE, ManualArgs(append_rules=[str(ROOT / "provider" / "ecr_repos" / "cfnlint_rules")]))
     assert sorted((m.linenumber, m.message) for m in matches if m.rule.id == "E9101") == SCHEMA_PROBLEMS
 
 

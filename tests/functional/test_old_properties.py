@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provider import spec
+from ecr_repos.repos import spec
 from tests.support.cfn import Resource
 from tests.support.registry import snapshot
 

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from provider import response
+from ecr_repos.core import response
 from tests.support.cfn import LambdaContext, Resource, Response, _Recorder, invoke
 from tests.support.registry import Fault, faults, no_backoff, push_image, snapshot
 from tests.support.stack import Stack
@@ -94,7 +94,7 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
 
 @pytest.fixture
 def short_margin(monkeypatch):
-    monkeypatch.setattr("provider.handler.TIME_MARGIN_SECONDS", 1.5)
+    monkeypatch.setattr("ecr_repos.core.protocol.TIME_MARGIN_SECONDS", 1.5)
     # The slow scenarios are sized for 16 concurrent calls: the work must outlast the deadline.
     monkeypatch.setenv("ECR_REPOS_CONCURRENCY", "16")
 
@@ -183,17 +183,17 @@ def test_throttling_beyond_botocores_retry_quota_is_still_absorbed(ecr, monkeypa
             return original(backend, *args, **kwargs)
 
         with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
-                mock.patch("provider.executor._pause", lambda attempt: time.sleep(0.8)), \
+                mock.patch("ecr_repos.repos.executor._pause", lambda attempt: time.sleep(0.8)), \
                 mock.patch.object(ECRBackend, "create_repository", throttled):
             return Resource(stack_name=stack_name).create(repos(*names))
 
-    monkeypatch.setattr("provider.executor.THROTTLE_ROUNDS", 0)
+    monkeypatch.setattr("ecr_repos.repos.executor.THROTTLE_ROUNDS", 0)
     without = create("quota")
     assert without.status == "FAILED" and "ThrottlingException" in without.reason
     for name in snapshot(ecr):  # what that attempt made, as its rollback Delete would remove
         ecr.delete_repository(repositoryName=name)
 
-    monkeypatch.setattr("provider.executor.THROTTLE_ROUNDS", 4)
+    monkeypatch.setattr("ecr_repos.repos.executor.THROTTLE_ROUNDS", 4)
     response = create("rounds")
     assert response.ok, response.reason
     assert sorted(snapshot(ecr)) == names

@@ -143,7 +143,7 @@ BYSTANDER = "bystander/app"
 
 
 def _is_valid(doc: dict[str, Any]) -> bool:
-    from provider import spec
+    from ecr_repos.repos import spec
 
     _, problems = spec.check(registry_stringify({"ServiceToken": "x", **doc}))
     return not problems

@@ -36,10 +36,10 @@ def test_principal_not_found_for_a_while_is_retried_until_ecr_sees_it(ecr):
 
 
 def test_the_retries_back_off(ecr):
-    from provider import executor
+    from ecr_repos.repos import executor
 
     attempts: list[int] = []
-    with mock.patch("provider.executor._pause", side_effect=attempts.append), \
+    with mock.patch("ecr_repos.repos.executor._pause", side_effect=attempts.append), \
             faults(Fault("set_repository_policy", error=NOT_FOUND, first=10**6)):
         outcome = Stack("slow", "Repos").create({"Repos": _props()})
     assert outcome.responses["Repos"].status == "FAILED"
@@ -49,9 +49,9 @@ def test_the_retries_back_off(ecr):
 
 def test_the_retries_stop_at_the_deadline_with_the_same_reason(ecr, monkeypatch):
     """Real pauses, the executor's deadline 3 s away (a 6 s Lambda: the margin is half of it,
-    provider/deadline.py): a 1-2 s pause may start, a 2-4 s one never does (so at most two calls);
+    provider/ecr_repos/core/deadline.py): a 1-2 s pause may start, a 2-4 s one never does (so at most two calls);
     the answer is the provider's, not crhelper's time-out."""
-    monkeypatch.setattr("provider.handler.TIME_MARGIN_SECONDS", 10.0)
+    monkeypatch.setattr("ecr_repos.core.protocol.TIME_MARGIN_SECONDS", 10.0)
     stack = Stack("late", "Repos")
     with faults(Fault("set_repository_policy", error=NOT_FOUND, first=10**6)) as (fault,):
         outcome = stack.create({"Repos": _props()}, context=LambdaContext(seconds=6.0))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider import ownership
+from ecr_repos.repos import ownership
 from tests.support.cfn import Resource
 from tests.support.registry import push_image, recorded_calls, snapshot, without_bookkeeping
 from tests.support.stack import Other, Stack

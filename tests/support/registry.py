@@ -195,7 +195,7 @@ def no_backoff() -> Iterator[None]:
     """botocore's retry backoff and the executor's own throttling pauses without the sleeping, so
     throttling tests stay fast."""
     with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
-            mock.patch("provider.executor._pause"):
+            mock.patch("ecr_repos.repos.executor._pause"):
         yield
 
 

@@ -1,0 +1,346 @@
+"""The desired state: properties in, typed frozen specs out (or every problem at once).
+
+The schema checks what it can express; this module adds what it cannot: RepositoryDefaults merged
+into each repository, the rule count per repository (built-in rules included), a raw
+LifecyclePolicyText that AWS itself would accept, settings that only clash once merged (tag
+exclusions against the mutability), the tag count after merging the levels of tags, principal
+ARNs of the stack's own partition, and the size of the repository policy the grants make.
+
+Merging (docs/retention.md): a repository's own setting replaces the default, lists included. Three
+groups count as one setting each: the lifecycle (LifecyclePolicyText replaces the generated rules'
+keys and the other way round), the encryption (Encryption with its KmsKey), and the tag exclusions
+(a default MutableTagPatterns applies to the immutable repositories only, ImmutableTagPatterns to
+the mutable ones). Tags merge: resource Tags < RepositoryDefaults.Tags < the repository's Tags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import access, lifecycle
+from ..core.errors import InvalidProperties, Problem
+from .ownership import PREFIX
+from ..core.schema import coerce, schema_problems
+
+MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps at most 6 (ownership.OWN_TAGS) for its own
+
+
+AES256 = "AES256"
+KMS_TYPES = ("KMS", "KMS_DSSE")
+_GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
+
+
+@dataclass(frozen=True)
+class RepoSpec:
+    name: str
+    immutable: bool = True
+    scan_on_push: bool = True
+    lifecycle_policy: str = ""  # the text written to ECR
+    # The provider's own statements, as a policy text (None: it grants nobody access). What ECR
+    # holds is these merged with the statements others wrote (access.merge).
+    repository_policy: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    empty_on_delete: bool = False
+    tag_exclusions: tuple[str, ...] = ()  # sorted; tags with the opposite of ``immutable``
+    encryption: str = AES256
+    kms_key: str | None = None  # None with KMS: the AWS managed key (or any key, for adoption)
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    @property
+    def mutability(self) -> str:
+        """ECR's imageTagMutability: one of the four values."""
+        base = "IMMUTABLE" if self.immutable else "MUTABLE"
+        return f"{base}_WITH_EXCLUSION" if self.tag_exclusions else base
+
+
+def encryption_matches(want_type: str, want_key: str | None, have_type: str, have_key: str | None) -> bool:
+    """Whether a repository encrypted ``have_type``/``have_key`` is what is declared.
+
+    ECR returns the key as an ARN. A declared ARN must equal it, a declared key id must be its last
+    part; a declared alias cannot be resolved without KMS, and no key declared (ECR's managed key
+    aws/ecr on creation) accepts any key: both then compare the type only."""
+    if want_type != have_type:
+        return False
+    if want_type not in KMS_TYPES or not want_key or not have_key or want_key == have_key:
+        return True
+    if "alias/" in want_key:
+        return True
+    if want_key.startswith("arn:"):
+        return False
+    return have_key.endswith(f":key/{want_key}")
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    repos: dict[str, RepoSpec] = field(default_factory=dict)
+    adopt_existing: bool = False
+    empty_on_delete: bool = False
+    reconcile_token: str = ""  # a change asks the Update to repair by hand changes (a full read)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.repos)
+
+
+def parse(properties: Any, partition: str = "aws", *, region: str = "*",
+          allow_intrinsics: bool = False) -> ResourceSpec:
+    """Validate ``properties`` and build the spec; raise InvalidProperties listing every problem.
+
+    ``region`` is the repositories' region (the Lambda grants name functions of that region only);
+    ``*`` stands for it where it is not known and no policy is written (``ecr-repos validate``)."""
+    spec, problems = check(properties, partition, region=region, allow_intrinsics=allow_intrinsics)
+    if problems:
+        raise InvalidProperties(problems)
+    assert spec is not None
+    return spec
+
+
+def check(
+    properties: Any, partition: str = "aws", *, region: str = "*", allow_intrinsics: bool = False
+) -> tuple[ResourceSpec | None, list[Problem]]:
+    """The spec (when there are no problems) and the list of problems."""
+    data = coerce(properties)
+    problems = schema_problems(data, allow_intrinsics=allow_intrinsics)
+    declared = data.get("EcrRepositories") if isinstance(data, dict) else None
+    if isinstance(declared, dict):
+        # Reported with the schema's problems: it reads nothing the schema must have checked first.
+        partition_problems = [p for name, settings in declared.items() if isinstance(settings, dict)
+                              for p in _partition_problems(("EcrRepositories", name), settings, partition)]
+        if partition_problems:
+            problems = sorted(problems + partition_problems, key=_path_order)
+    if problems:
+        return None, problems
+    repos: dict[str, RepoSpec] = {}
+    base_tags = data.get("Tags") or {}
+    resource_empty = data.get("EmptyOnDelete", False)
+    defaults = data.get("RepositoryDefaults") or {}
+    if not isinstance(defaults, dict):
+        defaults = {}  # an intrinsic, accepted by the CLI
+    texts: dict[str, tuple[str, list[str]]] = {}  # LifecyclePolicyText -> (what is written, problems)
+    reported: set[tuple[Any, ...]] = set()
+    for name, own in (data.get("EcrRepositories") or {}).items():
+        if allow_intrinsics and not isinstance(own, dict):
+            continue
+        settings, origin = _merge(defaults, own)
+        where: tuple[str | int, ...] = ("EcrRepositories", name)
+
+        def at(key: str) -> tuple[str | int, ...]:
+            return ("RepositoryDefaults", key) if origin.get(key) == "defaults" else where + (key,)
+
+        def problem(key: str, message: str) -> None:
+            location = at(key)
+            if (location, message) not in reported:  # a default's problem once, not once per repository
+                reported.add((location, message))
+                problems.append(Problem(location, message))
+
+        immutable = settings.get("IsImmutable", True) is not False
+        own_key, other_key = ("MutableTagPatterns", "ImmutableTagPatterns") if immutable else \
+            ("ImmutableTagPatterns", "MutableTagPatterns")
+        if origin.get(other_key) == "own":
+            problem(other_key, f"does not apply: IsImmutable is {'true' if immutable else 'false'}"
+                               f"{' (from RepositoryDefaults)' if origin.get('IsImmutable') == 'defaults' else ''}; "
+                               f"use {own_key}, or set IsImmutable: {'false' if immutable else 'true'}")
+        exclusions = tuple(sorted(set(_strings(settings.get(own_key)))))
+
+        encryption = settings.get("Encryption", AES256)
+        kms_key = settings.get("KmsKey")
+        if not isinstance(encryption, str):
+            encryption = AES256  # an intrinsic, accepted by the CLI
+        if not isinstance(kms_key, str):
+            kms_key = None
+
+        text = settings.get("LifecyclePolicyText")
+        expire_all = settings.get("ExpireAllImages", False) is True
+        rules = _rules(settings.get("ExpirationRules"))
+        archive = _rules(settings.get("ArchiveRules"))
+        keep_untagged = settings.get("KeepUntagged", lifecycle.UNTAGGED_KEEP)
+        if not isinstance(keep_untagged, int):
+            keep_untagged = lifecycle.UNTAGGED_KEEP
+        archived = settings.get("ExpireArchivedAfterDays")
+        if not isinstance(archived, int) or isinstance(archived, bool):
+            archived = None
+        lifecycle_text = ""
+        if text is not None and not isinstance(text, str):
+            text = None  # an intrinsic, accepted by the CLI; nothing to check
+        elif text is not None:
+            clash = [k for k in _GENERATED if k in settings and not (k == "ExpireAllImages" and not expire_all)]
+            if clash:
+                problem("LifecyclePolicyText", f"replaces the generated policy; remove {' and '.join(clash)}, "
+                                               "or the text")
+            if text not in texts:
+                policy, found = lifecycle.parse_text(text)
+                texts[text] = (lifecycle.dump(policy) if policy is not None and not found else "", found)
+            lifecycle_text, found = texts[text]
+            for message in found:
+                problem("LifecyclePolicyText", message)
+        if text is None:
+            count = lifecycle.rule_count(len(rules), expire_all, len(archive), archived is not None)
+            if count > lifecycle.MAX_RULES:
+                key = "ArchiveRules" if archive else "ExpirationRules"
+                problem(key, f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
+            lifecycle_text = lifecycle.dump(lifecycle.build_policy(
+                rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
+        tags = {**base_tags, **(defaults.get("Tags") or {}), **(own.get("Tags") or {})}
+        if len(tags) > MAX_USER_TAGS:
+            problems.append(
+                Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's"
+                                           f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
+                                           f"at most {MAX_USER_TAGS}")
+            )
+        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
+        if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
+            problems.append(
+                Problem(
+                    where,
+                    f"grants make a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
+                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs",
+                )
+            )
+        repos[name] = RepoSpec(
+            name=name,
+            immutable=immutable,
+            scan_on_push=settings.get("ScanOnPush", True) is not False,
+            lifecycle_policy=lifecycle_text,
+            repository_policy=access.dump(policy_doc) if policy_doc else None,
+            tags=tuple(sorted((k, v) for k, v in tags.items() if isinstance(v, str))),
+            empty_on_delete=settings.get("EmptyOnDelete", resource_empty) is True,
+            tag_exclusions=exclusions,
+            encryption=encryption,
+            kms_key=kms_key if encryption in KMS_TYPES else None,
+        )
+    if problems:
+        return None, problems
+    return (
+        ResourceSpec(
+            repos=repos,
+            adopt_existing=data.get("AdoptExisting", False) is True,
+            empty_on_delete=resource_empty is True,
+            reconcile_token=data.get("ReconcileToken") if isinstance(data.get("ReconcileToken"), str) else "",
+        ),
+        [],
+    )
+
+
+def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A repository's settings with RepositoryDefaults filled in, and where each came from
+    (``"own"`` or ``"defaults"``); Tags are merged by the caller."""
+    taken = dict(defaults)
+    if "LifecyclePolicyText" in own:
+        for key in _GENERATED:
+            taken.pop(key, None)
+    if any(key in own for key in _GENERATED):
+        taken.pop("LifecyclePolicyText", None)
+    if "Encryption" in own:
+        taken.pop("KmsKey", None)
+    immutable = own.get("IsImmutable", defaults.get("IsImmutable", True)) is not False
+    taken.pop("ImmutableTagPatterns" if immutable else "MutableTagPatterns", None)  # defaults apply where they fit
+    origin = {key: "defaults" for key in taken}
+    origin.update({key: "own" for key in own})
+    return {**taken, **own}, origin
+
+
+def _rules(value: Any) -> list[lifecycle.Rule]:
+    out = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("TagPattern"), str):
+            continue
+        kind = next((k for k in lifecycle.COUNT_TYPES if isinstance(item.get(k), int)), None)
+        if kind is not None:
+            out.append(lifecycle.Rule(item["TagPattern"], kind, item[kind]))
+    return out
+
+
+def _path_order(problem: Problem) -> list[tuple[int, int, str]]:
+    return [(0, x, "") if isinstance(x, int) else (1, 0, x) for x in problem.location]
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+_GRANT_FIELDS = {
+    "pull_accounts": "AdditionalPullAccountIds",
+    "push_accounts": "AdditionalPushAccountIds",
+    "pull_principals": "PullPrincipalArns",
+    "push_principals": "PushPrincipalArns",
+    "pull_orgs": "PullOrganizationIds",
+    "push_orgs": "PushOrganizationIds",
+    "pull_org_paths": "PullOrganizationalUnitPaths",
+    "push_org_paths": "PushOrganizationalUnitPaths",
+    "lambda_accounts": "LambdaPullAccountIds",
+}
+
+
+def _grants(settings: dict[str, Any]) -> access.Grants:
+    return access.Grants(**{attr: tuple(_strings(settings.get(key))) for attr, key in _GRANT_FIELDS.items()})
+
+
+def _partition_problems(where: tuple[str | int, ...], settings: dict[str, Any], partition: str) -> list[Problem]:
+    """Principal ARNs must be of the stack's partition: the schema accepts every partition's form,
+    only the stack knows its own (ECR would refuse the policy, or the grant would name nobody)."""
+    out = []
+    for key in ("PullPrincipalArns", "PushPrincipalArns"):
+        values = settings.get(key)
+        for index, arn in enumerate(values if isinstance(values, list) else []):
+            if not isinstance(arn, str):
+                continue
+            found = access.partition_of_arn(arn)
+            if found is not None and found != partition:
+                fixed = f"arn:{partition}:" + arn.split(":", 2)[2]
+                out.append(Problem(where + (key, index),
+                                   f"is in partition {found!r}, the stack in {partition!r}; use {fixed}"))
+    return out
+
+
+def declared_names(properties: Any) -> list[str]:
+    """Best-effort repository names of possibly invalid properties (for a Delete, which must not fail on them)."""
+    repos = properties.get("EcrRepositories") if isinstance(properties, dict) else None
+    if not isinstance(repos, dict):
+        return []
+    return sorted(n for n in repos if isinstance(n, str) and 2 <= len(n) <= 256 and not n.startswith(PREFIX))
+
+
+def empty_on_delete_of(properties: Any, name: str) -> bool:
+    """EmptyOnDelete for one repository of possibly invalid properties; false unless clearly true."""
+    def truthy(value: Any) -> bool:
+        return value is True or (isinstance(value, str) and value.lower() == "true")
+
+    if not isinstance(properties, dict):
+        return False
+    settings = (properties.get("EcrRepositories") or {}).get(name) if isinstance(properties.get("EcrRepositories"), dict) else None
+    if isinstance(settings, dict) and "EmptyOnDelete" in settings:
+        return truthy(settings["EmptyOnDelete"])
+    defaults = properties.get("RepositoryDefaults")
+    if isinstance(defaults, dict) and "EmptyOnDelete" in defaults:
+        return truthy(defaults["EmptyOnDelete"])
+    return truthy(properties.get("EmptyOnDelete"))
+
+
+def previous(properties: Any, partition: str = "aws", *, region: str = "*") -> ResourceSpec:
+    """The previous properties of an Update (``OldResourceProperties``), which an earlier release may
+    have written with keys or values today's schema rejects: never an error, never a reason by itself
+    to replace the physical id. Valid ones parse as usual; otherwise what can be read is kept (the
+    names, and each repository's merged user tags, so tags the template dropped are still removed),
+    and every other setting counts as unknown (the repository is read and compared in full)."""
+    spec, problems = check(properties, partition, region=region)
+    if spec is not None and not problems:
+        return spec
+
+    def tag_map(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            return {}
+        return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+    repos_raw = properties.get("EcrRepositories") if isinstance(properties, dict) else None
+    base = tag_map(properties.get("Tags")) if isinstance(properties, dict) else {}
+    repos: dict[str, RepoSpec] = {}
+    for name in declared_names(properties):
+        settings = repos_raw.get(name) if isinstance(repos_raw, dict) else None
+        own = tag_map(settings.get("Tags")) if isinstance(settings, dict) else {}
+        # lifecycle_policy None never equals a parsed spec's text: the repository is compared in full
+        repos[name] = RepoSpec(name=name, lifecycle_policy=None, tags=tuple(sorted({**base, **own}.items())))  # type: ignore[arg-type]
+    return ResourceSpec(repos=repos)
