@@ -107,8 +107,9 @@ class LambdaContext:
 
 def invoke(event: dict[str, Any], context: LambdaContext | None = None) -> list[Response]:
     """Call the Lambda entry point with ``event``; return every response it PUT (normally one)."""
-    from ..core import response
-    from ..handler import handler
+    # Absolute: the tests of the Lambda zip load this file by path, beside the zip's ecr_repos.
+    from ecr_repos.core import response
+    from ecr_repos.handler import handler
 
     _Recorder.sent = []
     with response.connections(_Recorder):
