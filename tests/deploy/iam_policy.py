@@ -3,8 +3,13 @@
 moto does not enforce IAM, so the deploy tests record every call the handler makes (service,
 operation, the resource ARN IAM would authorise) and evaluate them against the role's statements
 as written in the templates. Scope: identity-policy Allow/Deny statements with Action and Resource
-(``*`` and ``?`` wildcards); anything else (NotAction, NotResource, Condition) is refused, so
-that the evaluator never silently approves what it does not understand.
+(``*`` and ``?`` wildcards) and ``StringEquals`` conditions; anything else (NotAction, NotResource,
+other condition operators) is refused, so that the evaluator never silently approves what it does
+not understand.
+
+The recorder also lists the calls ECR makes with the caller's rights: creating a KMS-encrypted
+repository makes ECR call ``kms:DescribeKey`` and ``kms:CreateGrant`` on the key, and deleting it
+``kms:RetireGrant`` (ECR user guide, "Encryption at rest"), each through ECR (``kms:ViaService``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
 class Call:
     action: str  # "ecr:CreateRepository"
     resource: str  # the ARN IAM checks, or "*" when the call names no resource
+    context: tuple[tuple[str, str], ...] = ()  # request context keys, e.g. (("kms:ViaService", "ecr..."),)
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,13 @@ class Statement:
     effect: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    string_equals: tuple[tuple[str, tuple[str, ...]], ...] = ()  # Condition StringEquals: key -> values
 
     def matches(self, call: Call) -> bool:
-        return any(_wildcard(a, call.action, ignore_case=True) for a in self.actions) and any(
-            _wildcard(r, call.resource, ignore_case=False) for r in self.resources
-        )
+        context = dict(call.context)
+        return (any(_wildcard(a, call.action, ignore_case=True) for a in self.actions)
+                and any(_wildcard(r, call.resource, ignore_case=False) for r in self.resources)
+                and all(context.get(key) in values for key, values in self.string_equals))
 
 
 def _wildcard(pattern: str, value: str, *, ignore_case: bool) -> bool:
@@ -64,17 +72,44 @@ def load_template(path: Path) -> dict[str, Any]:
     return template
 
 
-def _resolve(value: Any, template: dict[str, Any], pseudo: dict[str, str]) -> str:
+def _parameter(name: str, template: dict[str, Any], pseudo: dict[str, Any]) -> Any:
+    if name in pseudo:
+        return pseudo[name]
+    declared = template.get("Parameters", {})[name]
+    value = declared.get("Default", "")
+    return value.split(",") if declared["Type"] == "CommaDelimitedList" else value
+
+
+def _condition(name: str, template: dict[str, Any], pseudo: dict[str, Any]) -> bool:
+    return _truth(template["Conditions"][name], template, pseudo)
+
+
+def _truth(value: Any, template: dict[str, Any], pseudo: dict[str, Any]) -> bool:
+    (fn, arg), = value.items()
+    if fn == "Fn::Equals":
+        return _resolve(arg[0], template, pseudo) == _resolve(arg[1], template, pseudo)
+    if fn == "Fn::Not":
+        return not _truth(arg[0], template, pseudo)
+    if fn == "Condition":
+        return _condition(arg, template, pseudo)
+    raise AssertionError(f"the evaluator cannot decide {value!r}; extend it")
+
+
+def _resolve(value: Any, template: dict[str, Any], pseudo: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
         (fn, arg), = value.items()
+        if fn == "Fn::If":
+            return _resolve(arg[1] if _condition(arg[0], template, pseudo) else arg[2], template, pseudo)
+        if fn == "Fn::Join":
+            return arg[0].join(_listed(_resolve(arg[1], template, pseudo)))
         if fn == "Fn::Sub":
             text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
             names = {**pseudo, **{k: _resolve(v, template, pseudo) for k, v in variables.items()}}
             return re.sub(r"\$\{([^}!]+)\}", lambda m: names[m.group(1)], text)
-        if fn == "Ref" and arg in pseudo:
-            return pseudo[arg]
+        if fn == "Ref":
+            return _parameter(arg, template, pseudo)
         if fn == "Fn::GetAtt":
             logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
             kind = template["Resources"][logical]["Type"]
@@ -88,9 +123,19 @@ def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def role_statements(template: dict[str, Any], *, partition: str, region: str, account: str) -> list[Statement]:
-    """Every statement of every inline policy of every AWS::IAM::Role, with pseudo parameters resolved."""
-    pseudo = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account}
+def _strings(value: Any, template: dict[str, Any], pseudo: dict[str, Any]) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in _listed(value):
+        resolved = _resolve(item, template, pseudo)
+        out += _listed(resolved)
+    return tuple(out)
+
+
+def role_statements(template: dict[str, Any], *, partition: str, region: str, account: str,
+                    parameters: dict[str, Any] | None = None) -> list[Statement]:
+    """Every statement of every inline policy of every AWS::IAM::Role, with pseudo parameters
+    resolved and the template's parameters at ``parameters`` or else their defaults."""
+    pseudo = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account, **(parameters or {})}
     statements = []
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::IAM::Role":
@@ -98,12 +143,16 @@ def role_statements(template: dict[str, Any], *, partition: str, region: str, ac
         assert "ManagedPolicyArns" not in resource["Properties"], "managed policies cannot be evaluated here"
         for policy in resource["Properties"].get("Policies", []):
             for raw in _listed(policy["PolicyDocument"]["Statement"]):
-                unsupported = set(raw) - {"Sid", "Effect", "Action", "Resource"}
+                unsupported = set(raw) - {"Sid", "Effect", "Action", "Resource", "Condition"}
                 assert not unsupported, f"the evaluator does not understand {sorted(unsupported)}"
+                condition = raw.get("Condition", {})
+                assert set(condition) <= {"StringEquals"}, f"the evaluator does not understand {sorted(condition)}"
                 statements.append(Statement(
                     effect=raw["Effect"],
-                    actions=tuple(_resolve(a, template, pseudo) for a in _listed(raw["Action"])),
-                    resources=tuple(_resolve(r, template, pseudo) for r in _listed(raw["Resource"])),
+                    actions=_strings(raw["Action"], template, pseudo),
+                    resources=_strings(raw["Resource"], template, pseudo),
+                    string_equals=tuple((key, _strings(values, template, pseudo))
+                                        for key, values in condition.get("StringEquals", {}).items()),
                 ))
     return statements
 
@@ -114,6 +163,40 @@ def _repository_arn(client: Any, params: dict[str, Any], name: str, account: str
     meta = client.meta
     partition = meta.partition if getattr(meta, "partition", None) else "aws"
     return f"arn:{partition}:ecr:{meta.region_name}:{params.get('registryId', account)}:repository/{name}"
+
+
+# The KMS key of each KMS-encrypted repository created while recording, by repository ARN: deleting
+# it makes ECR retire its grants on that key.
+_KEYS: dict[str, str] = {}
+
+
+def _key_arn(key: str, region: str, account: str, partition: str) -> str:
+    if key.startswith("arn:"):
+        return key
+    if key.startswith("alias/"):
+        return f"arn:{partition}:kms:{region}:{account}:{key}"
+    return f"arn:{partition}:kms:{region}:{account}:key/{key}"
+
+
+def _on_behalf(client: Any, operation: str, params: dict[str, Any], repository: str, account: str) -> list[Call]:
+    """The KMS calls ECR makes with the caller's rights for this call (ECR user guide)."""
+    meta = client.meta
+    partition = meta.partition if getattr(meta, "partition", None) else "aws"
+    via = (("kms:ViaService", f"ecr.{meta.region_name}.amazonaws.com"),)
+    if operation == "CreateRepository":
+        encryption = params.get("encryptionConfiguration") or {}
+        if encryption.get("encryptionType") not in ("KMS", "KMS_DSSE"):
+            return []
+        if not encryption.get("kmsKey"):
+            # ECR's AWS managed key aws/ecr: its key policy lets the account's principals use it through
+            # ECR, so the caller's identity policy needs nothing.
+            return []
+        key = _key_arn(encryption["kmsKey"], meta.region_name, account, partition)
+        _KEYS[repository] = key
+        return [Call("kms:DescribeKey", key, via), Call("kms:CreateGrant", key, via)]
+    if operation == "DeleteRepository" and repository in _KEYS:
+        return [Call("kms:RetireGrant", _KEYS.pop(repository), via)]
+    return []
 
 
 def _calls_of(client: Any, operation: str, params: dict[str, Any], account: str) -> list[Call]:
@@ -133,6 +216,9 @@ def _calls_of(client: Any, operation: str, params: dict[str, Any], account: str)
     if operation == "CreateRepository" and params.get("tags"):
         # Creating with tags is also authorised as ecr:TagResource on the new repository.
         calls += [Call("ecr:TagResource", c.resource) for c in calls]
+    if operation in ("CreateRepository", "DeleteRepository"):
+        calls += [k for c in list(calls) if c.action == f"ecr:{operation}"
+                  for k in _on_behalf(client, operation, params, c.resource, account)]
     return calls
 
 

@@ -18,6 +18,7 @@ from .conftest import ROOT
 from .iam_policy import Call, Statement, is_allowed, load_template, record_calls, role_statements
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TEMPLATES = ["provider.yaml", "stackset.yaml"]
 
 
@@ -52,6 +53,9 @@ def every_feature(resource: Resource) -> dict[str, dict]:
                               "countType": "imageCountMoreThan", "countNumber": 10},
                 "action": {"type": "expire"}}]})},
             "legacy/web": {"AdditionalPullAccountIds": ["222222222222"]},
+            # ECR creates the grants with the caller's rights; removed by the update's cleanup, which
+            # retires them
+            "app/secure": {"Encryption": "KMS", "KmsKey": KEY},
         },
     }
 
@@ -103,7 +107,7 @@ def recorded_calls() -> list[Call]:
     # the scenario really did what it claims, so the calls are the ones of every feature
     responses = [created, updated, cleaned, deleted]
     assert [r.status for r in responses] == ["SUCCESS"] * 4, [r.reason for r in responses]
-    assert after_update == ["app/api", "app/batch", "app/new", "legacy/web"]  # app/worker removed
+    assert after_update == ["app/api", "app/batch", "app/new", "legacy/web"]  # app/worker, app/secure removed
     # app/api held an image and EmptyOnDelete emptied it; the adopted legacy/web was released with its image
     assert remaining == ["legacy/web"]
     assert [i["imageTag"] for i in legacy_images] == ["v1"]
@@ -116,6 +120,34 @@ def test_role_allows_every_call_the_handler_makes(template, recorded_calls):
                                  partition="aws", region=REGION, account=ACCOUNT)
     denied = sorted({(c.action, c.resource) for c in recorded_calls if not is_allowed(statements, c)})
     assert denied == []
+
+
+def test_the_scenario_records_the_kms_calls_ecr_makes_for_the_caller(recorded_calls):
+    via = (("kms:ViaService", f"ecr.{REGION}.amazonaws.com"),)
+    kms = [c for c in recorded_calls if c.action.startswith("kms:")]
+    assert kms == [Call("kms:DescribeKey", KEY, via), Call("kms:CreateGrant", KEY, via), Call("kms:RetireGrant", KEY, via)]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_kms_rights_hold_only_through_ecr_in_this_region_and_on_the_declared_keys(template):
+    def allowed(call: Call, **parameters) -> bool:
+        statements = role_statements(load_template(ROOT / "templates" / template), partition="aws", region=REGION,
+                                     account=ACCOUNT, parameters=parameters)
+        return is_allowed(statements, call)
+
+    via = (("kms:ViaService", f"ecr.{REGION}.amazonaws.com"),)
+    other_key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/other"
+    assert allowed(Call("kms:CreateGrant", KEY, via))  # default: any key of the account, through ECR
+    assert not allowed(Call("kms:CreateGrant", KEY))  # called directly, not through ECR
+    assert not allowed(Call("kms:CreateGrant", KEY, (("kms:ViaService", "s3.us-east-1.amazonaws.com"),)))
+    assert not allowed(Call("kms:CreateGrant", KEY, (("kms:ViaService", "ecr.eu-west-1.amazonaws.com"),)))
+    assert not allowed(Call("kms:CreateGrant", f"arn:aws:kms:{REGION}:999999999999:key/x", via))  # another account's
+    assert not allowed(Call("kms:Decrypt", KEY, via))  # only the three actions ECR needs
+    # KmsKeyArns narrows (or widens, to another account's key) the keys
+    assert allowed(Call("kms:CreateGrant", KEY, via), KmsKeyArns=[KEY])
+    assert not allowed(Call("kms:CreateGrant", other_key, via), KmsKeyArns=[KEY])
+    foreign = "arn:aws:kms:us-east-1:999999999999:key/shared"
+    assert allowed(Call("kms:RetireGrant", foreign, via), KmsKeyArns=[KEY, foreign])
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -134,6 +166,9 @@ def test_role_has_no_wildcard_action_and_ecr_only_on_this_registry(template):
     assert all(not a.endswith("*") for s in statements for a in s.actions)
     ecr_resources = {r for s in statements if any(a.startswith("ecr:") for a in s.actions) for r in s.resources}
     assert ecr_resources == {"arn:aws-cn:ecr:cn-north-1:210987654321:repository/*"}
+    kms = [s for s in statements if any(a.startswith("kms:") for a in s.actions)]
+    assert [(s.resources, s.string_equals) for s in kms] == [
+        (("arn:aws-cn:kms:cn-north-1:210987654321:key/*",), (("kms:ViaService", ("ecr.cn-north-1.amazonaws.com",)),))]
 
 
 REPO = "arn:aws:ecr:us-east-1:123456789012:repository/"
