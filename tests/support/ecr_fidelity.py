@@ -29,6 +29,7 @@ def install() -> None:
     _install_lifecycle_grammar()
     _install_policy_size()
     _install_tag_quota()
+    _install_request_rate()
 
 
 # --- repository names ------------------------------------------------------------------------------
@@ -243,3 +244,85 @@ def _install_tag_quota() -> None:
 
     models.ECRBackend.create_repository = create_with_quota
     models.ECRBackend.tag_resource = tag_with_quota
+
+
+# --- request rate ----------------------------------------------------------------------------------
+# Source: ECR's service quotas ("Amazon ECR service quotas" in the ECR user guide: a rate per API
+# action, most control-plane ones not published) and its error model: too many requests get HTTP 400
+# ``ThrottlingException`` (botocore's service model lists it for the ECR operations). moto answers
+# every request at once. With ``rate_limit(rate, burst)`` each ECR API gets a token bucket of its own
+# (``burst`` tokens, refilled at ``rate`` per second, as AWS's quotas behave), and a call that finds
+# its bucket empty is refused the way ECR refuses it. Off unless a test turns it on.
+
+import threading as _threading
+import time as _time
+from contextlib import contextmanager as _contextmanager
+
+# ECRBackend methods that serve an ECR API action (moto's responses.py calls one per request).
+_RATED_METHODS = (
+    "create_repository", "delete_repository", "describe_repositories", "put_image_tag_mutability",
+    "put_image_scanning_configuration", "get_lifecycle_policy", "put_lifecycle_policy",
+    "delete_lifecycle_policy", "get_repository_policy", "set_repository_policy", "delete_repository_policy",
+    "list_tags_for_resource", "tag_resource", "untag_resource", "list_images", "batch_get_image",
+    "put_image", "batch_delete_image", "describe_images",
+)
+
+
+class RequestRate:
+    """Token buckets per ECR API; ``refused`` and ``served`` count per API while on."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.burst = burst
+        self.refused: dict[str, int] = {}
+        self.served: dict[str, int] = {}
+        self._tokens: dict[str, tuple[float, float]] = {}
+        self._lock = _threading.Lock()
+
+    def take(self, api: str) -> bool:
+        with self._lock:
+            now = _time.monotonic()
+            tokens, at = self._tokens.get(api, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self._tokens[api] = (tokens, now)
+                self.refused[api] = self.refused.get(api, 0) + 1
+                return False
+            self._tokens[api] = (tokens - 1.0, now)
+            self.served[api] = self.served.get(api, 0) + 1
+            return True
+
+
+_RATE: list[RequestRate | None] = [None]
+
+
+@_contextmanager
+def rate_limit(rate: float, burst: int = 10):
+    """ECR throttles each API beyond ``rate`` requests per second (bursts of ``burst``) inside the block."""
+    limiter = RequestRate(rate, burst)
+    _RATE[0] = limiter
+    try:
+        yield limiter
+    finally:
+        _RATE[0] = None
+
+
+def _install_request_rate() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.ecr.models import ECRBackend
+
+    def rated(name: str, original):
+        def call(self, *args, **kwargs):
+            limiter = _RATE[0]
+            if limiter is not None and not limiter.take(name):
+                raise JsonRESTError("ThrottlingException", "Rate exceeded")
+            return original(self, *args, **kwargs)
+
+        call.__name__ = name
+        call.__wrapped__ = original
+        return call
+
+    for name in _RATED_METHODS:
+        original = getattr(ECRBackend, name, None)
+        if original is not None:
+            setattr(ECRBackend, name, rated(name, original))

@@ -192,10 +192,10 @@ def faults(*injected: Fault) -> Iterator[tuple[Fault, ...]]:
 
 @contextlib.contextmanager
 def no_backoff() -> Iterator[None]:
-    """botocore's retry backoff and the executor's own throttling pauses without the sleeping, so
-    throttling tests stay fast."""
+    """The executor's retry pauses and its pacing (core/ratelimit.py) without the sleeping, so
+    tests of retries stay fast (tests/safety/test_throttling.py keeps the pacing, at a real rate)."""
     with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
-            mock.patch("ecr_repos.repos.executor._pause"):
+            mock.patch("ecr_repos.repos.executor._pause"), mock.patch("ecr_repos.core.ratelimit._sleep"):
         yield
 
 

@@ -2,7 +2,11 @@
 
 Every ``ClientError`` is translated here, at one boundary, into the provider's errors. Work on
 different repositories runs in a bounded thread pool (``ECR_REPOS_CONCURRENCY``, default 32);
-actions on one repository run in order. botocore's ``standard`` retry mode retries throttling.
+actions on one repository run in order.
+
+Retries are the executor's, not botocore's: ECR's throttling is answered by pacing each operation
+at the rate ECR allows (``core.ratelimit``) and retrying for as long as the deadline leaves time;
+connection errors and ECR's 5xx answers are retried a few times with backoff.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, TypeVar
 
 from . import access
 from ..core.errors import EcrReposError, OutOfTime
+from ..core.ratelimit import AdaptiveRate
 from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty
 from .planner import (
     Action,
@@ -35,7 +40,6 @@ from .planner import (
 )
 
 DEFAULT_CONCURRENCY = 32  # measured: 16 is ~20% slower at 500 repositories, 48 and 64 no faster
-DEFAULT_MAX_ATTEMPTS = 10
 BY_NAME_LIMIT = 100  # DescribeRepositories takes at most 100 repositoryNames
 _NOT_BY_NAME = {"RepositoryNotFoundException", "InvalidParameterException", "ValidationException"}
 
@@ -54,7 +58,9 @@ def make_client(region: str | None = None, *, pool: int | None = None) -> Any:
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": DEFAULT_MAX_ATTEMPTS},
+        # One attempt per call: the executor retries (see _call). botocore's own retries would
+        # throttle blindly and stop once the client's retry quota (about 100 retries) is spent.
+        retries={"mode": "standard", "total_max_attempts": 1},
         max_pool_connections=max(10, pool or concurrency()),
     )
     return boto3.client("ecr", region_name=region, config=config)
@@ -83,13 +89,13 @@ def _mutability(immutable: bool, exclusions: tuple[str, ...]) -> dict[str, Any]:
             "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": f} for f in exclusions]}
 
 
-# botocore's standard mode retries each call up to DEFAULT_MAX_ATTEMPTS times, but also keeps a
-# retry quota per client that sustained throttling empties (about 100 failed retries), after which
-# it stops retrying at all. One client serves the whole pool, so a large map could then fail on a
-# burst that a short pause would absorb. The executor adds a few slower rounds on top, each only if
-# it fits before the deadline.
 THROTTLING = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
-THROTTLE_ROUNDS = 4
+# Throttled calls are retried until the deadline; without one (the CLI), for this long per call.
+THROTTLE_PATIENCE_SECONDS = 120.0
+# Connection errors and 5xx answers: retried this many times, with the pauses below.
+TRANSIENT_ATTEMPTS = 4
+TRANSIENT = frozenset({"InternalServerError", "InternalFailure", "ServiceUnavailable", "ServerException",
+                       "RequestTimeout", "RequestTimeoutException"})
 # IAM propagation usually takes seconds, rarely a minute or two: the pauses (2, 4, 8, 16, then 20 s
 # at most, each randomised to 50-100%) add up to 55-110 s over these rounds, deadline permitting.
 PRINCIPAL_ROUNDS = 8
@@ -105,6 +111,17 @@ def _pause(attempt: int) -> None:
 
 def _code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure worth retrying as is: the connection, or ECR's side (5xx)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
+
+    if isinstance(exc, (BotoConnectionError, HTTPClientError)):
+        return True
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) \
+        if hasattr(exc, "response") else 0
+    return _code(exc) in TRANSIENT or status >= 500
 
 
 def _principal_not_found(exc: Exception) -> bool:
@@ -127,6 +144,7 @@ class Executor:
         self.deadline = deadline  # time.monotonic() value after which no new call starts
         self.service_timeout = service_timeout  # set when the deadline is CloudFormation's, not the Lambda's
         self.arns: dict[str, str] = {}
+        self.rate = AdaptiveRate()  # per ECR operation, shared by the pool
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -347,20 +365,37 @@ class Executor:
 
     def _call(self, repo: str | None, operation: str, method: Callable[..., T], *, translate: bool = True,
               **kwargs: Any) -> T:
-        attempt = 0
+        """One ECR call, paced at the rate ECR allows for ``operation`` and retried: throttling while
+        time remains, connection errors and 5xx answers ``TRANSIENT_ATTEMPTS`` times."""
+        started = time.monotonic()
+        transient = 0
+        last: Exception | None = None
         while True:
             if self._out_of_time():
                 raise OutOfTime(service_timeout=self.service_timeout)
+            patience = None if self.deadline is not None else started + THROTTLE_PATIENCE_SECONDS
+            if not self.rate.wait(operation, self.deadline if self.deadline is not None else patience):
+                if last is not None and translate:
+                    raise _translate(last, repo, operation) from last  # still throttled when time ran out
+                if last is not None:
+                    raise last
+                raise OutOfTime(service_timeout=self.service_timeout)
             try:
-                return method(**kwargs)
+                result = method(**kwargs)
             except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
-                attempt += 1
-                if _code(exc) in THROTTLING and attempt <= THROTTLE_ROUNDS and self._may_wait(attempt):
-                    _pause(attempt)
+                if _code(exc) in THROTTLING:
+                    self.rate.throttled(operation)
+                    last = exc
+                    continue
+                if _transient(exc) and transient < TRANSIENT_ATTEMPTS and self._may_wait(transient + 1):
+                    transient += 1
+                    _pause(transient)
                     continue
                 if not translate:
                     raise
                 raise _translate(exc, repo, operation) from exc
+            self.rate.succeeded(operation)
+            return result
 
     def _out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
