@@ -195,7 +195,7 @@ def no_backoff() -> Iterator[None]:
     """The executor's retry pauses and its pacing (core/ratelimit.py) without the sleeping, so
     tests of retries stay fast (tests/safety/test_throttling.py keeps the pacing, at a real rate)."""
     with mock.patch("botocore.retries.standard.ExponentialBackoff.delay_amount", return_value=0), \
-            mock.patch("ecr_repos.repos.executor._pause"), mock.patch("ecr_repos.core.ratelimit._sleep"):
+            mock.patch("ecr_repos.repos.executor._pause"), mock.patch("ecr_repos.core.ratelimit.AdaptiveRate.wait", return_value=True):
         yield
 
 

@@ -61,23 +61,27 @@ class AdaptiveRate:
             return found.rate if found else None
 
     def wait(self, operation: str, deadline: float | None = None) -> bool:
-        """Wait for ``operation``'s turn; False (without waiting) when it would come after ``deadline``."""
-        with self._lock:
-            op = self._operations.setdefault(operation, _Operation())
-            now = self._clock()
-            start = now if op.rate is None else max(now, op.next_at)
-            if deadline is not None and start > deadline:
-                return False
-            if op.rate is not None:
-                op.next_at = start + 1.0 / op.rate
-            op.sent.append(start)
-            if op.first is None:
-                op.first = start
-            while op.sent and op.sent[0] < now - WINDOW:
-                op.sent.popleft()
-        if start > now:
-            (self._sleep or _sleep)(start - now)
-        return True
+        """Wait for ``operation``'s turn; False (without waiting) when it would come after ``deadline``.
+
+        A turn is taken when it comes, not booked ahead: waiters that sleep through a rise of the
+        rate get the faster pace as soon as they wake."""
+        while True:
+            with self._lock:
+                op = self._operations.setdefault(operation, _Operation())
+                now = self._clock()
+                if op.rate is None or now >= op.next_at:
+                    if op.rate is not None:
+                        op.next_at = max(now, op.next_at) + 1.0 / op.rate
+                    op.sent.append(now)
+                    if op.first is None:
+                        op.first = now
+                    while op.sent and op.sent[0] < now - WINDOW:
+                        op.sent.popleft()
+                    return True
+                if deadline is not None and op.next_at > deadline:
+                    return False
+                delay = op.next_at - now
+            (self._sleep or _sleep)(delay)
 
     def throttled(self, operation: str) -> None:
         """The service refused a call of ``operation`` as too many: slow down."""

@@ -372,6 +372,10 @@ class Executor:
         last: Exception | None = None
         while True:
             if self._out_of_time():
+                if last is not None:  # still throttled when the time ran out: say so
+                    if translate:
+                        raise _translate(last, repo, operation) from last
+                    raise last
                 raise OutOfTime(service_timeout=self.service_timeout)
             patience = None if self.deadline is not None else started + THROTTLE_PATIENCE_SECONDS
             if not self.rate.wait(operation, self.deadline if self.deadline is not None else patience):
