@@ -15,8 +15,9 @@ first botocore that has them all); an older one refuses the call before it leave
 imported; AWS advises bundling the SDK for production functions. botocore is trimmed to what a client
 of the services in SERVICE_MODELS needs (their newest API version only, without the docs examples) and
 its data files (endpoints, partitions, retry and default-configuration tables); boto3 loses its
-resource models (the provider makes clients only). Untrimmed, boto3 + botocore weigh about 35 MB
-unpacked, past the 3 MB budget of each zip; trimmed, a few hundred kB.
+resource models and other services' customisations (SDK_LEFT_OUT). Untrimmed, boto3 + botocore weigh
+about 35 MB unpacked (16 MB zipped), far past the 3 MB budget of each zip; trimmed and as bytecode only
+(below), the SDK adds about 1.6 MB to a zip.
 
 Dependency versions are pinned to the ones installed in the environment running this script
 (the versions the tests ran with) when they are installed there. The zip is deterministic: entries
