@@ -170,9 +170,9 @@ def trim_sdk(target: Path, services: tuple[str, ...] = SERVICE_MODELS) -> None:
         for file in sorted((entry / newest).iterdir()):
             if file.name.removesuffix(".gz") not in MODEL_FILES:
                 file.unlink()
-    for left_out in SDK_LEFT_OUT:
+    for left_out in SDK_LEFT_OUT:  # a release without one of them is fine
         path = target / left_out
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     for record in sorted(target.glob("boto3-*.dist-info/RECORD")) + sorted(target.glob("botocore-*.dist-info/RECORD")):
         record.unlink()
 

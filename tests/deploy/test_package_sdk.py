@@ -124,3 +124,56 @@ def test_with_the_runtime_sdk_first_the_same_create_fails_before_reaching_ecr(la
     assert status == "FAILED"
     assert reason.startswith("ECR CreateRepository on repository 'app/api' failed: ParamValidationError: "), reason
     assert exclusions(moto_endpoint) == {}
+
+
+def package_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tree(root: Path, files: list[str]) -> None:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+
+
+def listing(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_trim_keeps_the_newest_version_of_the_listed_services_and_the_shared_tables(tmp_path):
+    data = ["botocore/data/_retry.json", "botocore/data/endpoints.json", "botocore/data/partitions.json",
+            "botocore/data/sdk-default-configuration.json"]
+    tree(tmp_path, [*data,
+                    "botocore/data/ecr/2015-09-21/service-2.json.gz", "botocore/data/ecr/2015-09-21/waiters-2.json",
+                    "botocore/data/ecr/2015-09-21/paginators-1.json", "botocore/data/ecr/2015-09-21/examples-1.json",
+                    "botocore/data/ecr/2015-09-21/endpoint-rule-set-1.json.gz",
+                    "botocore/data/ecr/2014-01-01/service-2.json",  # an older API version
+                    "botocore/data/s3/2006-03-01/service-2.json.gz", "botocore/client.py",
+                    "botocore-1.44.0.dist-info/RECORD", "botocore-1.44.0.dist-info/METADATA",
+                    "boto3-1.44.0.dist-info/RECORD", "boto3/session.py", "boto3/examples/s3.rst",
+                    "boto3/data/s3/2006-03-01/resources-1.json", "boto3/s3/inject.py", "boto3/dynamodb/table.py",
+                    "boto3/ec2/createtags.py", "urllib3/contrib/__init__.py", "urllib3/contrib/socks.py",
+                    "urllib3/contrib/pyopenssl.py", "urllib3/contrib/emscripten/fetch.py",
+                    "dateutil/zoneinfo/__init__.py", "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz"])
+    package_module().trim_sdk(tmp_path)
+    assert listing(tmp_path) == sorted([
+        *data, "botocore/data/ecr/2015-09-21/endpoint-rule-set-1.json.gz",
+        "botocore/data/ecr/2015-09-21/paginators-1.json", "botocore/data/ecr/2015-09-21/service-2.json.gz",
+        "botocore/data/ecr/2015-09-21/waiters-2.json", "botocore/client.py", "botocore-1.44.0.dist-info/METADATA",
+        "boto3/session.py", "boto3/examples/s3.rst", "urllib3/contrib/__init__.py", "dateutil/zoneinfo/__init__.py",
+    ])
+
+
+def test_trim_refuses_a_botocore_without_a_listed_service(tmp_path):
+    package = package_module()
+    tree(tmp_path, [f"botocore/data/{name}" for name in package.BOTOCORE_DATA_FILES]
+         + ["botocore-1.44.0.dist-info/METADATA"])
+    with pytest.raises(SystemExit) as failed:
+        package.trim_sdk(tmp_path)
+    assert str(failed.value) == ("botocore 1.44.0 has no ecr in botocore/data: check SERVICE_MODELS and "
+                                 "BOTOCORE_DATA_FILES in package.py")
