@@ -149,8 +149,7 @@ def trim_sdk(target: Path, services: tuple[str, ...] = SERVICE_MODELS) -> None:
     """Keep of botocore's data what clients of ``services`` read; leave out SDK_LEFT_OUT.
 
     A service's folder holds one folder per API version; botocore loads the newest (the greatest
-    name: the versions are dates), so only that one stays. The RECORD files of the two distributions
-    would list the removed files: they go too (nothing in a Lambda reads them).
+    name: the versions are dates), so only that one stays.
     """
     data = target / "botocore" / "data"
     missing = [name for name in (*BOTOCORE_DATA_FILES, *services) if not (data / name).exists()]
@@ -173,8 +172,15 @@ def trim_sdk(target: Path, services: tuple[str, ...] = SERVICE_MODELS) -> None:
     for left_out in SDK_LEFT_OUT:  # a release without one of them is fine
         path = target / left_out
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    for record in sorted(target.glob("boto3-*.dist-info/RECORD")) + sorted(target.glob("botocore-*.dist-info/RECORD")):
-        record.unlink()
+
+
+def drop_stale_records(staging: Path) -> None:
+    """Remove each ``*.dist-info/RECORD`` that lists a file the zip does not hold (trimmed, or replaced by
+    its bytecode): a wrong list of files is worse than none, and nothing in a Lambda reads them."""
+    for record in sorted(staging.glob("*.dist-info/RECORD")):
+        listed = [row.split(",", 1)[0] for row in record.read_text(encoding="utf-8").splitlines() if row]
+        if any(not (staging / name).exists() for name in listed if not name.startswith("..")):
+            record.unlink()
 
 
 def metadata_version(target: Path, name: str) -> str:
@@ -270,6 +276,7 @@ def stage(arch: str, staging: Path, python: str | None = None, sdk_sources: bool
         compile_bytecode(staging, python)
         if not sdk_sources:
             sdk_bytecode_only(staging)
+    drop_stale_records(staging)
 
 
 def build(arch: str, out_dir: Path, python: str | None = None, sdk_sources: bool = False) -> Path:

@@ -42,6 +42,11 @@ def test_zip_carries_the_tested_sdk_trimmed_to_ecr(host_zip):
         # boto3 without resource models or other services' customisations
         assert not [n for n in names if n.startswith(("boto3/data/", "boto3/s3/", "boto3/dynamodb/", "boto3/ec2/"))]
         assert "botocore/cacert.pem" in names  # TLS without certifi
+        # no RECORD lists a file the zip lacks (those of the trimmed distributions are gone)
+        for record in (n for n in names if n.endswith(".dist-info/RECORD")):
+            listed = [row.split(",", 1)[0] for row in zf.read(record).decode().splitlines() if row]
+            assert not [f for f in listed if f not in names and not f.startswith("..")], record
+        assert "botocore-{}.dist-info/RECORD".format(metadata.version("botocore")) not in names
         if python313() is not None:
             # the SDK as bytecode only, where Python imports a module without source from
             sdk_files = [n for n in names if n.startswith(SDK_MODULES)]
@@ -167,7 +172,7 @@ def test_trim_keeps_the_newest_version_of_the_listed_services_and_the_shared_tab
         *data, "botocore/data/ecr/2015-09-21/endpoint-rule-set-1.json.gz",
         "botocore/data/ecr/2015-09-21/paginators-1.json", "botocore/data/ecr/2015-09-21/service-2.json.gz",
         "botocore/data/ecr/2015-09-21/waiters-2.json", "botocore/client.py", "botocore-1.44.0.dist-info/METADATA",
-        "boto3/session.py", "boto3/examples/s3.rst", "urllib3/contrib/__init__.py", "dateutil/zoneinfo/__init__.py",
+        "botocore-1.44.0.dist-info/RECORD", "boto3-1.44.0.dist-info/RECORD", "boto3/session.py", "boto3/examples/s3.rst", "urllib3/contrib/__init__.py", "dateutil/zoneinfo/__init__.py",
     ])
 
 
