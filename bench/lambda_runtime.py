@@ -1,6 +1,8 @@
 """A stand-in for the Lambda runtime, for the cold-start figure: the runtime's Python (3.13) with
-only boto3 installed (the runtime ships it), and the host-architecture zip of ``make package``
-unpacked into a directory that the children treat as read-only, as Lambda's ``/var/task`` is.
+only boto3 installed (the runtime ships it; here the version the tests ran with, the one the zip
+carries too, so that the rows compare where the SDK comes from, not two releases), and the
+host-architecture zip of ``make package`` unpacked into a directory that the children treat as
+read-only, as Lambda's ``/var/task`` is.
 
 Kept under ``.bench/`` (ignored by git): the venv is made once and reused, the zip is built and
 unpacked afresh on every run so that the figure is of the code as it is now.
@@ -33,6 +35,8 @@ class Runtime:
     path: tuple[str, ...]
     cwd: str
     read_only: bool
+    task: str | None = None  # the unpacked zip, when it is on the path
+    sdk_site: str | None = None  # the runtime's site-packages (its boto3), when the zip carries its own SDK
 
 
 def host() -> Runtime:
@@ -73,5 +77,9 @@ def lambda_like() -> tuple[Runtime | None, str]:
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(task)
     # bench.coldstart itself comes from the checkout, after the zip on the path: the provider is the zip's
+    site = subprocess.run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    carries_sdk = (task / "botocore").is_dir()
     return Runtime(f"the {HOST_ARCH} zip on Python {package.PYTHON_VERSION}, read-only like /var/task",
-                   str(venv_python), (str(task), str(ROOT)), str(task), True), ""
+                   str(venv_python), (str(task), str(ROOT)), str(task), True, str(task),
+                   site if carries_sdk else None), ""

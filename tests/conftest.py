@@ -43,3 +43,11 @@ def aws():
 @pytest.fixture
 def ecr(aws):
     return boto3.client("ecr", region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def old_sdk(tmp_path_factory):
+    """A folder holding boto3 1.34 and its botocore (tests/support/old_sdk.py), installed once per session."""
+    from tests.support import old_sdk as old
+
+    return old.install(tmp_path_factory.mktemp("old-sdk"))

@@ -10,6 +10,7 @@ Layout (one job per module):
 - ``executor``   the only code that calls ECR.
 - ``outputs``    the response Data, kept inside CloudFormation's 4096-byte limit.
 - ``handler``    the thin crhelper Lambda entry point.
+- ``sdk``        the oldest botocore the provider's parameters need (pyproject.toml's floor).
 """
 
 __version__ = "0.2.0"

@@ -140,3 +140,38 @@ def test_the_loaded_modules_check_sees_the_cli_and_yaml():
     loaded = forbidden_loaded("ecr_repos.cli.cloudformation")
     assert "ecr_repos.cli" in loaded and "ecr_repos.cli.cloudformation" in loaded and "yaml" in loaded
     assert "unittest.mock" in forbidden_loaded("unittest.mock")
+
+
+# --- the services whose models the zip keeps ---------------------------------------------------------
+
+
+def client_services(package: Path = PACKAGE) -> set[str]:
+    """The services the Lambda's modules make clients of: ``X.client("service", ...)`` with a literal name."""
+    found = set()
+    for path in lambda_modules(package):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "client"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_the_zip_keeps_the_model_of_every_service_the_lambda_calls():
+    # scripts/package.py trims botocore to SERVICE_MODELS: a client of any other service would fail in the
+    # Lambda (UnknownServiceError). crhelper's own clients are never built (core/protocol.py, _new_helper).
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")
+    package = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package)
+    assert client_services() == set(package.SERVICE_MODELS) == {"ecr"}
+
+
+def test_the_client_scan_finds_every_service(tmp_path):
+    package = tmp_path / "ecr_repos"
+    (package / "cli").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "cli" / "__init__.py").write_text("import boto3\nboto3.client('cloudformation')\n")  # not in the zip
+    (package / "a.py").write_text("import boto3\nboto3.client('ecr', region_name='x')\n")
+    (package / "b.py").write_text("def f(session):\n    return session.client(\"sts\")\n")
+    assert client_services(package) == {"ecr", "sts"}

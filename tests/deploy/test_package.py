@@ -1,4 +1,5 @@
-"""`make package` zips: contents, determinism, and Create/Delete from the unpacked zip on Python 3.13."""
+"""`make package` zips: contents, determinism, and Create/Delete from the unpacked zip on Python 3.13.
+The SDK the zip carries: test_package_sdk.py."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import HOST_ARCH, ROOT, build_zip
+
+SDK_MODULES = ("boto3/", "botocore/", "dateutil/", "jmespath/", "s3transfer/", "six.py", "urllib3/")  # six.py, six.pyc
 
 ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine of the ELF header
 MAX_ZIP_BYTES = 3 * 1024 * 1024
@@ -42,8 +45,11 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
         assert "ecr_repos/_schema/ecr-repos.schema.json" in names
         assert zf.read("ecr_repos/_schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
         assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
-        # no lint rules, no CLI, no boto3 (the runtime has it)
-        assert not [n for n in names if n.startswith(("ecr_repos/cfnlint_rules/", "ecr_repos/cli/", "boto3/", "botocore/"))]
+        # its own SDK (the runtime's lags: test_package_sdk.py), as bytecode only when there is bytecode
+        sdk_init = "__init__.pyc" if python313() else "__init__.py"
+        assert {f"boto3/{sdk_init}", f"botocore/{sdk_init}", "botocore/data/endpoints.json"} <= set(names)
+        # no lint rules, no CLI
+        assert not [n for n in names if n.startswith(("ecr_repos/cfnlint_rules/", "ecr_repos/cli/"))]
         # of the provider, exactly the modules that run in the Lambda: all but the CLI and the lint rule
         package = ROOT / "provider" / "ecr_repos"
         sources = sorted(n for n in names if n.startswith("ecr_repos/") and n.endswith(".py"))
@@ -52,13 +58,16 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
             if p.relative_to(package).parts[0] not in ("cli", "cfnlint_rules")
         )
         # bytecode only from the runtime's Python: 3.13 .pyc files beside their sources, hash-based and
-        # unchecked (flags 1), so the dates the unpacked files get do not matter (none without 3.13)
+        # unchecked (flags 1), so the dates the unpacked files get do not matter (none without 3.13);
+        # the SDK's in place of its sources (test_package_sdk.py)
         bytecode = [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
         if python313() is None:
             assert bytecode == []
         else:
             assert "ecr_repos/__pycache__/handler.cpython-313.pyc" in bytecode
             for name in bytecode:
+                if name.startswith(SDK_MODULES):
+                    continue
                 *folder, cache, file = name.split("/")
                 assert cache == "__pycache__" and file.endswith(".cpython-313.pyc"), name
                 assert "/".join([*folder, file.split(".", 1)[0] + ".py"]) in names, name

@@ -150,6 +150,17 @@ def _registry_arguments(args: argparse.Namespace) -> dict[str, Any]:
             "parameters": _parameters(args.parameters), "target": Target(args.region, args.endpoint_url)}
 
 
+def _require_sdk() -> None:
+    """Before a command that calls AWS: stop at once, saying what to do, when the environment's botocore
+    is older than the provider's parameters (ecr_repos.sdk), rather than with a ParamValidationError
+    halfway through. validate and cfn-lint-rules call no AWS API and run with any botocore."""
+    from ..sdk import check_botocore
+
+    problem = check_botocore()
+    if problem:
+        raise CliError(problem)
+
+
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "validate":
         from . import validate
@@ -159,6 +170,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import plan as plan_mod
         from . import render
 
+        _require_sdk()
         planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err)
         for warning in planned.warnings:
             err.write(f"{warning}\n")
@@ -168,6 +180,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import drift as drift_mod
 
         try:
+            _require_sdk()
             found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err)
         except Exception as exc:  # noqa: BLE001 - drift's own exit code for every error
             report(args.command, exc, err)
@@ -179,6 +192,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "demo":
         from . import demo
 
+        _require_sdk()
         return demo.run(args.template, args.logical_id, out, err, parameters=_parameters(args.parameters),
                         region=args.region, stack_name=args.stack_name)
     if args.command == "cfn-lint-rules":

@@ -84,6 +84,24 @@ class AwsCallFailed(EcrReposError):
         detail = shorten(self.detail, 90)
         return f"ECR {self.operation}{where} failed: {self.code}: {detail}. {hint}"
 
+class SdkTooOld(EcrReposError):
+    """botocore refused a parameter the provider sends because it predates it (``ecr_repos.sdk``): the
+    Lambda runs with an SDK other than the zip's (the runtime's, or a layer's)."""
+
+    def __init__(self, repository: str | None, operation: str, version: str, minimum: str):
+        super().__init__(repository, operation, version, minimum)
+        self.repository = repository
+        self.operation = operation
+        self.version = version
+        self.minimum = minimum
+
+    def message(self) -> str:
+        where = f" on repository {self.repository!r}" if self.repository else ""
+        return (f"ECR {self.operation}{where} not sent: this Lambda's botocore {self.version} predates parameters "
+                f"the provider sends (it needs {self.minimum} or later). Deploy the zip of `make package`: it "
+                "carries its own SDK.")
+
+
 class RepositoryPolicyTooLarge(EcrReposError):
     """The declared grants and the statements others wrote would not fit in one repository policy."""
 

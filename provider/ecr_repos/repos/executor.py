@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from . import access
+from .. import sdk
 from ..core.errors import EcrReposError, OutOfTime
 from ..core.ratelimit import AdaptiveRate
-from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty
+from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty, SdkTooOld
 from .planner import (
     Action,
     CreateRepository,
@@ -130,6 +131,11 @@ def _principal_not_found(exc: Exception) -> bool:
 
 
 def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
+    if type(exc).__name__ == "ParamValidationError":  # botocore's own check, before anything is sent
+        import botocore
+
+        if sdk.too_old(botocore.__version__):
+            return SdkTooOld(repo, operation, botocore.__version__, sdk.MIN_BOTOCORE)
     error = getattr(exc, "response", {}).get("Error", {})
     return AwsCallFailed(repo, operation, error.get("Code", type(exc).__name__), error.get("Message", str(exc)))
 
