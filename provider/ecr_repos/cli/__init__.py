@@ -159,21 +159,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import plan as plan_mod
         from . import render
 
-        planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err)
-        for warning in planned.warnings:
-            err.write(f"{warning}\n")
+        planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err,
+                                   warn=lambda line: err.write(f"{line}\n"))
         out.write(render.as_json(planned) if args.output == "json" else render.as_text(planned))
         return EXIT_OK
     if args.command == "drift":
         from . import drift as drift_mod
 
         try:
-            found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err)
+            found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err,
+                                      warn=lambda line: err.write(f"{line}\n"))
         except Exception as exc:  # noqa: BLE001 - drift's own exit code for every error
             report(args.command, exc, err)
             return drift_mod.EXIT_FAILED
-        for warning in found.warnings:
-            err.write(f"{warning}\n")
         out.write(drift_mod.as_json(found) if args.output == "json" else drift_mod.as_text(found))
         return drift_mod.EXIT_DRIFT if found.differences else drift_mod.EXIT_CLEAN
     if args.command == "demo":

@@ -23,7 +23,7 @@ from ..repos.outputs import partition_of
 from ..repos.ownership import Owner
 from . import describe, render
 from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, templates_dir
-from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, yaml_warnings
+from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, precheck
 from .template import Template, TemplateError, load
 
 REGION = "us-east-1"
@@ -309,7 +309,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         others = ", ".join(p.name for p in sorted(templates_dir().glob("*.yaml")) if _has_resource(p))
         raise CliError(f"{template.path}: no Custom::EcrRepos resource in the template; demo one that has "
                        f"(such as {others or 'example.yaml'} of {templates_dir()})")
-    logical_id = pick_resource(template, logical_id)
+    template, logical_id = precheck(str(path), logical_id, region or REGION, lambda line: err.write(f"{line}\n"))
     region = _known_region(region or REGION)
     stack_name = stack_name or STACK_NAME
 
@@ -317,8 +317,6 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
 
     resource = Resource(stack_name=stack_name, logical_id=logical_id, account=ACCOUNT, region=region)
     create_props = _properties(template, logical_id, parameters or {}, region, resource.stack_id, stack_name)
-    for warning in yaml_warnings(template, logical_id):
-        err.write(f"{warning}\n")
     if not isinstance(create_props.get("EcrRepositories"), dict):
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
     update_props, update_said = updated(create_props)

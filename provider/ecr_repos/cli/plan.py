@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ..repos import access, ownership, spec
 from ..core.errors import format_path
@@ -58,6 +58,7 @@ from . import describe
 from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, reading_registry
 from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
 from .template import Template, TemplateError, load, loads
+from .validate import WARNING, resource_findings, template_findings
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -292,6 +293,33 @@ def yaml_warnings(template: Template, logical_id: str) -> list[str]:
             if location[:2] == base]
 
 
+def template_warnings(template: Template) -> list[str]:
+    """``file:line: warning: template: duplicate key ...`` for each duplicate key of the file:
+    CloudFormation deploys the last one, so a command working on the rest says so first."""
+    return [finding.as_warning() for finding in template_findings(template)]
+
+
+def precheck(path: str, logical_id: str | None, region: str | None, warn: Callable[[str], None], *,
+             properties: bool = True) -> tuple[Template, str]:
+    """What needs no AWS call, before any: load the template, ``warn`` of its duplicate keys, pick
+    the resource, ``warn`` of its YAML pitfalls and of an oversized property map, and (with
+    ``properties``) raise CliError with every problem of its properties as ``validate`` finds them
+    (intrinsics accepted where the type could match; resolved values are checked again later)."""
+    template = load(path)
+    for line in template_warnings(template):
+        warn(line)
+    logical_id = pick_resource(template, logical_id)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    findings = resource_findings(template, logical_id, partition_of(region))
+    for finding in findings:
+        if finding.severity == WARNING:
+            warn(finding.as_warning())
+    errors = [str(f) for f in findings if f.severity != WARNING]
+    if properties and errors:
+        raise problems_error(f"{template.path}: {logical_id}'s properties", errors)
+    return template, logical_id
+
+
 def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> list[str]:
     """``file:line: path: message`` for each problem of ``logical_id``'s properties, in line order,
     with the template's YAML hint (an unquoted account id read as a number) where it has one."""
@@ -371,16 +399,15 @@ class Located:
         return Owner(stack_id, self.logical_id)
 
 
-def locate(path: str, *, logical_id: str | None = None, stack_name: str | None = None,
+def locate(template: Template, logical_id: str, *, stack_name: str | None = None,
            stack_id: str | None = None, target: Target | None = None) -> Located:
-    """Load the template at ``path``, pick the resource, resolve the region, read the caller's
+    """For ``logical_id`` of the ``precheck``ed template: resolve the region, read the caller's
     account, look the stack up and, when it exists, its deployed properties and physical id.
     Errors: TemplateError and CliError (bad template, no region, ...), and botocore's when no AWS
     call can succeed (no credentials, endpoint unreachable); a stack that cannot be read is only a
     ``reason``."""
-    template = load(path)
-    logical_id = pick_resource(template, logical_id)
-    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
+    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2
+                                else Path(template.path).stem)
     target = _target(target or Target())
     account = _account(target)
     stack, reason = _lookup_stack(target, stack_id or stack_name)
@@ -407,16 +434,20 @@ def compute(
     parameters: dict[str, str] | None = None,
     target: Target | None = None,
     progress: TextIO | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> PlanReport:
-    """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
-    where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
-    template, logical_id = where.template, where.logical_id
+    """The plan of one Custom::EcrRepos of the template at ``path`` against the registry. Warnings
+    (duplicate keys, YAML pitfalls, an oversized map) go to ``warn`` as they are found, before any
+    AWS call; without ``warn`` they end in the report's ``warnings``."""
+    warnings: list[str] = []
+    template, logical_id = precheck(path, logical_id, (target or Target()).region, warn or warnings.append)
+    where = locate(template, logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
     owner = where.owner()
     executor = Executor(client=where.target.client("ecr"))
     report = PlanReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
                         [])
-    report.warnings = yaml_warnings(template, logical_id)
+    report.warnings = warnings
     with reading_registry():
         if where.deployed is None:
             report.old_reason = where.reason
