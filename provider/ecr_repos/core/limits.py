@@ -41,10 +41,11 @@ def _as_sent(value: Any) -> Any:
 
 
 def properties_bytes(properties: Any) -> int:
-    """The size of ``properties`` in an event: compact JSON of their string form, UTF-8 bytes.
-    Intrinsic functions still in them count as their long form (``{"Fn::GetAtt": [...]}``), which
-    is near enough the size of what they resolve to for a warning."""
-    return len(json.dumps(_as_sent(properties), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    """The size of ``properties`` in an event: JSON of their string form with a space after each
+    ``,`` and ``:`` (how CloudFormation spaces the event is not documented: the larger reading),
+    UTF-8 bytes. Intrinsic functions still in them count as their long form
+    (``{"Fn::GetAtt": [...]}``), near enough the size of what they resolve to for a warning."""
+    return len(json.dumps(_as_sent(properties), ensure_ascii=False).encode("utf-8"))
 
 
 def update_event_bytes(new: Any, old: Any | None = None) -> int:
