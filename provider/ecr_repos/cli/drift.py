@@ -24,6 +24,7 @@ from ..repos.reconcile import read_states
 from .common import CliError, Progress, reading_registry
 from .plan import PLAN_GEN, Target, _as_planner_sees, checked, locate, precheck
 from .render import owner_line
+from .resolve import known_after_deploy_paths
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -97,8 +98,17 @@ def compute(
         else:
             properties, physical_id = where.deployed.properties, where.deployed.physical_id
     source = FROM_DEPLOYED if properties is not None else FROM_TEMPLATE
+    unknown = [format_path(loc) for loc in known_after_deploy_paths(properties or {}) if loc != ("ServiceToken",)]
     if properties is None:
-        desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
+        properties_now = where.template_properties(parameters or {})
+        unknown = [format_path(loc) for loc in known_after_deploy_paths(properties_now) if loc != ("ServiceToken",)]
+    if unknown:
+        # plan can show such a value as "(known after deploy)"; drift would report it as drift.
+        raise CliError(f"{template.path}: {logical_id}: drift cannot compare {', '.join(unknown)}: a !Ref or !GetAtt "
+                       "of a resource of the same stack, which the CLI does not read; write the value in a copy "
+                       "of the template, or pass it as a parameter")
+    if properties is None:
+        desired = checked(template, logical_id, properties_now, where.region)
     else:
         desired, problems = spec.check(properties, where.partition, region=where.region)
         if problems or desired is None:

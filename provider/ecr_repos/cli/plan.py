@@ -56,7 +56,8 @@ from ..repos.reconcile import read_and_plan
 from ..repos.spec import RepoSpec, ResourceSpec
 from . import describe
 from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, reading_registry
-from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
+from .resolve import PLACEHOLDER, ParameterError, condition, context_for, known_after_deploy_paths, resolve, \
+    unresolved_paths
 from .template import Template, TemplateError, load, loads
 from .validate import WARNING, resource_findings, template_findings
 
@@ -128,6 +129,8 @@ class PlanReport:
     physical_id: str | None = None  # the current one (deployed properties only)
     keeps_physical_id: bool | None = None
     warnings: list[str] = field(default_factory=list)  # YAML pitfalls of the resource (stderr, not the plan)
+    # Properties holding a !Ref/!GetAtt of a resource of the same template: known after deploy.
+    known_after_deploy: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in KINDS}
@@ -150,6 +153,7 @@ class PlanReport:
             "ownerMatchedBy": self.owner_match,
             "previous": {"source": self.old_source, "reason": self.old_reason, "physicalId": self.physical_id,
                          "keepsPhysicalId": self.keeps_physical_id},
+            "knownAfterDeploy": self.known_after_deploy,
             "summary": self.counts(),
             "repositories": [r.as_json() for r in self.repos],
         }
@@ -264,7 +268,8 @@ def desired_properties(
     properties = resolve(resource.get("Properties") or {}, ctx)
     if not isinstance(properties, dict):
         raise CliError(f"{template.path}: {logical_id}.Properties must be a map")
-    if unresolved_paths(properties.get("ServiceToken")):
+    token = properties.get("ServiceToken")
+    if unresolved_paths(token) or (isinstance(token, str) and PLACEHOLDER in token):
         properties["ServiceToken"] = PLACEHOLDER_TOKEN  # the plan does not call the provider
     left = unresolved_paths(properties)
     if left:
@@ -442,12 +447,14 @@ def compute(
     warnings: list[str] = []
     template, logical_id = precheck(path, logical_id, (target or Target()).region, warn or warnings.append)
     where = locate(template, logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
-    desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
+    properties = where.template_properties(parameters or {})
+    desired = checked(template, logical_id, properties, where.region)
     owner = where.owner()
     executor = Executor(client=where.target.client("ecr"))
     report = PlanReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
                         [])
     report.warnings = warnings
+    report.known_after_deploy = [format_path(location) for location in known_after_deploy_paths(properties)]
     with reading_registry():
         if where.deployed is None:
             report.old_reason = where.reason
