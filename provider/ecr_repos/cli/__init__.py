@@ -123,6 +123,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--region", help="the region of the simulated stack and registry (default: us-east-1)")
     demo.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
                       help="template parameter values (defaults are used for the others)")
+    demo.add_argument("--keep-server", action="store_true",
+                      help="stop after the Create and leave the moto server running (until Ctrl-C), printing "
+                           "its endpoint and the plan and drift commands to try against it")
+    demo.add_argument("--port", type=int, default=0,
+                      help="with --keep-server: the server's port on 127.0.0.1 (default: any free one)")
 
     commands.add_parser(
         "cfn-lint-rules", help="print the folder of the cfn-lint rule E9101, for cfn-lint --append-rules",
@@ -178,7 +183,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import demo
 
         return demo.run(args.template, args.logical_id, out, err, parameters=_parameters(args.parameters),
-                        region=args.region, stack_name=args.stack_name)
+                        region=args.region, stack_name=args.stack_name, keep_server=args.keep_server,
+                        port=args.port)
     if args.command == "cfn-lint-rules":
         out.write(f"{lint_rules_dir()}\n")
         return EXIT_OK
