@@ -45,7 +45,7 @@ class EcrReposSize(_rules.CloudFormationLintRule):
         "An Update event carries the old and the new properties and Lambda takes at most 1 MB per "
         "asynchronous invocation: warns when a Custom::EcrRepos's properties pass the share that fits"
     )
-    source_url = "docs/deploying.md#how-many-repositories-one-resource-holds"
+    source_url = "docs/cost.md#how-large-one-resource-can-be"
     tags = ["resources", "custom", "ecr", "limits"]
 
     def match(self, cfn):  # noqa: ANN001, ANN201 - cfn-lint's signature
