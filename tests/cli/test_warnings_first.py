@@ -145,3 +145,15 @@ def test_plan_warns_of_properties_past_their_share_and_plans(endpoint, tmp_path)
     assert code == 0, err
     assert err == f"{template}:4: warning: Resources.Repos.Properties: {size_message(template)}\n"
     assert "Summary: 700 to create." in out
+
+
+# --- usage errors: the exit codes docs/cli.md's table states -------------------------------------
+
+def test_usage_errors_exit_2_but_drift_exits_1_as_the_console_script():
+    from tests.cli.test_subprocess import ecr_repos
+
+    codes = {" ".join(args): ecr_repos(*args).returncode
+             for args in (["validate"], ["plan"], ["plan", "--bogus", "t.yaml"], ["demo", "--bogus"],
+                          ["drift"], ["drift", "--bogus", "t.yaml"], ["drift", "--output", "xml", "t.yaml"])}
+    assert codes == {"validate": 2, "plan": 2, "plan --bogus t.yaml": 2, "demo --bogus": 2,
+                     "drift": 1, "drift --bogus t.yaml": 1, "drift --output xml t.yaml": 1}
