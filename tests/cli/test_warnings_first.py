@@ -105,7 +105,7 @@ def big_template(path, repositories: int, value_length: int = 250) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def size_message(path, line: int = 4) -> str:
+def size_message(path) -> str:
     from ecr_repos.cli.template import load
 
     properties = load(path).resources["Repos"]["Properties"]

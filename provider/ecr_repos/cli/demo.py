@@ -22,7 +22,7 @@ from ..repos import lifecycle, ownership, spec
 from ..repos.outputs import partition_of
 from ..repos.ownership import Owner
 from . import describe, render
-from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, templates_dir
+from .common import EXIT_OK, EXIT_PROBLEMS, CliError, templates_dir
 from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, precheck
 from .template import Template, TemplateError, load
 

@@ -290,14 +290,6 @@ def _line_number(line: str) -> tuple[int, str]:
     return (int(head[1]) if len(head) == 2 and head[1].isdigit() else 0, line)
 
 
-def yaml_warnings(template: Template, logical_id: str) -> list[str]:
-    """``file:line: warning: path: note`` for each YAML pitfall in ``logical_id``'s definition."""
-    base = ("Resources", logical_id)
-    return [f"{template.path}:{line}: warning: {format_path(location)}: {note}"
-            for location, (line, note) in sorted(template.notes.items(), key=lambda item: item[1][0])
-            if location[:2] == base]
-
-
 def template_warnings(template: Template) -> list[str]:
     """``file:line: warning: template: duplicate key ...`` for each duplicate key of the file:
     CloudFormation deploys the last one, so a command working on the rest says so first."""
