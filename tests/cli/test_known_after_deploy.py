@@ -55,3 +55,39 @@ def test_placeholders_have_the_shape_the_provider_checks():
                      "e": "arn:aws:iam::1:role/KnownAfterDeploy-Role",
                      "f": {"Fn::GetAtt": ["Elsewhere", "Arn"]}}  # not a resource of the template: unknown
     assert [shown(v) for v in list(value.values())[:5]] == [SHOWN, SHOWN, f"alias/{SHOWN}", f"x-{SHOWN}", SHOWN]
+
+
+DEPLOYED = str(FIXTURES / "deployed" / "same_stack.yaml")
+
+
+def test_values_of_resources_the_stack_has_are_read_from_it(deploy, endpoint, ecr):
+    # given a stack whose KMS key and role (with a path) the Custom::EcrRepos uses
+    deploy("keys", FIXTURES / "deployed" / "same_stack.yaml")
+    key = ecr.describe_repositories()["repositories"][0]["encryptionConfiguration"]["kmsKey"]
+    # when plan and drift read the same template
+    code, out, err = run("plan", DEPLOYED, "--stack-name", "keys", "--region", "us-east-1", "--endpoint-url", endpoint,
+                         "--output", "json")
+    # then the key's ARN, the role's ARN (with its path) and name come from ListStackResources:
+    # nothing is in conflict, nothing changes, nothing is left unknown
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert report["knownAfterDeploy"] == []
+    assert [(r["name"], r["change"]) for r in report["repositories"]] == [("app/api", "keep")]
+    assert key.startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    code, out, err = run("drift", DEPLOYED, "--stack-name", "keys", "--region", "us-east-1", "--endpoint-url", endpoint)
+    assert (code, err) == (0, ""), out
+    assert "No drift" in out
+
+
+def test_a_resource_the_stack_does_not_have_yet_is_known_after_deploy(deploy, endpoint, tmp_path):
+    deploy("keys", FIXTURES / "deployed" / "same_stack.yaml")
+    template = tmp_path / "keys.yaml"
+    text = open(DEPLOYED).read().replace("KmsKey: !GetAtt Key.Arn", "KmsKey: !GetAtt NewKey.Arn")
+    text = text.replace("  CiRole:\n", "  NewKey:\n    Type: AWS::KMS::Key\n    Properties: {KeyPolicy: {}}\n  CiRole:\n")
+    template.write_text(text)
+    code, out, err = run("plan", str(template), "--stack-name", "keys", "--region", "us-east-1", "--endpoint-url",
+                         endpoint)
+    assert (code, err) == (0, "")
+    assert "Known after deploy (a !Ref or !GetAtt of a resource of this template): EcrRepositories.app/api.KmsKey" in out
+    # ECR fixes encryption at creation: a new key for an existing repository is a conflict, and plan says so
+    assert f"declared KMS {SHOWN}" in out

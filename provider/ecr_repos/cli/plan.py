@@ -221,7 +221,20 @@ class Deployed:
     physical_id: str | None = None
 
 
-def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deployed:
+def stack_resources(target: Target, stack_id: str) -> dict[str, str]:
+    """The stack's resources as they are now, logical id -> physical id (ListStackResources), for
+    the Ref and Fn::GetAtt of the resource's properties; empty when the call fails (those values
+    are then known after deploy)."""
+    try:
+        pages = target.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_id)
+        return {str(r["LogicalResourceId"]): str(r["PhysicalResourceId"]) for page in pages
+                for r in page.get("StackResourceSummaries", [])
+                if r.get("PhysicalResourceId") and r.get("ResourceStatus") not in ("DELETE_COMPLETE", "CREATE_FAILED")}
+    except Exception:  # noqa: BLE001 - denied, throttled, ...: placeholders instead
+        return {}
+
+
+def _deployed(target: Target, stack: dict[str, Any], logical_id: str, resources: dict[str, str]) -> Deployed:
     """Read the deployed template, resolve ``logical_id``'s properties with the stack's parameters
     (pseudo parameters from its ARN) and read its physical id. CliError when any of it fails."""
     cfn = target.client("cloudformation")
@@ -241,7 +254,7 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deploye
                   for p in stack.get("Parameters", [])}
     arn = stack_id.split(":")
     properties = desired_properties(template, logical_id, parameters, region=arn[3], account=arn[4],
-                                    stack_name=str(stack["StackName"]), stack_id=stack_id)
+                                    stack_name=str(stack["StackName"]), stack_id=stack_id, deployed=resources)
     try:
         detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
     except Exception as exc:  # noqa: BLE001 - as above
@@ -251,13 +264,14 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deploye
 
 def desired_properties(
     template: Template, logical_id: str, parameters: dict[str, str], *, region: str, account: str | None,
-    stack_name: str, stack_id: str | None,
+    stack_name: str, stack_id: str | None, deployed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The resource's properties with everything resolvable resolved; CliError naming each value
+    """The resource's properties with everything resolvable resolved (``deployed``: the stack's
+    resources, logical id -> physical id, for their Ref and Fn::GetAtt); CliError naming each value
     that is still an intrinsic (``file:line: path: ...``)."""
     try:
         ctx = context_for(template.data, parameters, region=region, account=account, stack_name=stack_name,
-                          stack_id=stack_id)
+                          stack_id=stack_id, deployed=deployed)
     except ParameterError as exc:
         raise CliError(f"{template.path}: {exc}") from exc
     resource = template.resources[logical_id]
@@ -373,6 +387,7 @@ class Located:
     match: str  # how owners are matched: BY_STACK_ID, BY_DESCRIBE or BY_TAGS
     deployed: Deployed | None  # None: no stack, or its deployed properties could not be read ...
     reason: str  # ... and why ("" when they were read)
+    resources: dict[str, str] = field(default_factory=dict)  # the stack's, logical id -> physical id
 
     @property
     def region(self) -> str:
@@ -386,7 +401,8 @@ class Located:
     def template_properties(self, parameters: dict[str, str]) -> dict[str, Any]:
         """The template's properties of the resource, resolved for this stack with ``parameters``."""
         return desired_properties(self.template, self.logical_id, parameters, region=self.region,
-                                  account=self.account, stack_name=self.stack_name, stack_id=self.stack_id)
+                                  account=self.account, stack_name=self.stack_name, stack_id=self.stack_id,
+                                  deployed=self.resources)
 
     def owner(self) -> Owner:
         """The provider's owner of the resource; before the stack exists, its id as it would be
@@ -414,12 +430,14 @@ def locate(template: Template, logical_id: str, *, stack_name: str | None = None
         stack_id = str(stack["StackId"]) if stack else None
         match = BY_DESCRIBE if stack_id else BY_TAGS
     deployed = None
+    resources: dict[str, str] = {}
     if stack is not None:
+        resources = stack_resources(target, str(stack["StackId"]))
         try:
-            deployed = _deployed(target, stack, logical_id)
+            deployed = _deployed(target, stack, logical_id, resources)
         except CliError as exc:
             reason = str(exc)
-    return Located(template, logical_id, stack_name, target, account, stack_id, match, deployed, reason)
+    return Located(template, logical_id, stack_name, target, account, stack_id, match, deployed, reason, resources)
 
 
 def compute(
