@@ -92,8 +92,9 @@ def test_duplicate_keys_are_reported(tmp_path):
     path = tmp_path / "dup.yaml"
     path.write_text("Resources:\n  Repos:\n    Type: Custom::EcrRepos\n    Properties:\n      ServiceToken: x\n"
                     "      EcrRepositories: {app/a: {}}\n      EcrRepositories: {app/b: {}}\n")
-    assert run("validate", str(path)) == (1, f"{path}:7: template: duplicate key 'EcrRepositories'; "
-                                             "the last one wins\n", "")
+    assert run("validate", str(path)) == (1, f"{path}:7: template: duplicate key 'EcrRepositories' (first at "
+                                             "line 6); CloudFormation keeps only this last one: merge the two or "
+                                             "remove one\n", "")
 
 
 def test_control_characters_fail_validate_with_their_lines():

@@ -123,6 +123,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--region", help="the region of the simulated stack and registry (default: us-east-1)")
     demo.add_argument("--parameters", nargs="+", default=[], metavar="KEY=VALUE",
                       help="template parameter values (defaults are used for the others)")
+    demo.add_argument("--keep-server", action="store_true",
+                      help="stop after the Create and leave the moto server running (until Ctrl-C), printing "
+                           "its endpoint and the plan and drift commands to try against it")
+    demo.add_argument("--port", type=int, default=0,
+                      help="with --keep-server: the server's port on 127.0.0.1 (default: any free one)")
 
     commands.add_parser(
         "cfn-lint-rules", help="print the folder of the cfn-lint rule E9101, for cfn-lint --append-rules",
@@ -171,9 +176,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import render
 
         _require_sdk()
-        planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err)
-        for warning in planned.warnings:
-            err.write(f"{warning}\n")
+        planned = plan_mod.compute(args.template, **_registry_arguments(args), progress=err,
+                                   warn=lambda line: err.write(f"{line}\n"))
         out.write(render.as_json(planned) if args.output == "json" else render.as_text(planned))
         return EXIT_OK
     if args.command == "drift":
@@ -181,12 +185,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         try:
             _require_sdk()
-            found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err)
+            found = drift_mod.compute(args.template, **_registry_arguments(args), progress=err,
+                                      warn=lambda line: err.write(f"{line}\n"))
         except Exception as exc:  # noqa: BLE001 - drift's own exit code for every error
             report(args.command, exc, err)
             return drift_mod.EXIT_FAILED
-        for warning in found.warnings:
-            err.write(f"{warning}\n")
         out.write(drift_mod.as_json(found) if args.output == "json" else drift_mod.as_text(found))
         return drift_mod.EXIT_DRIFT if found.differences else drift_mod.EXIT_CLEAN
     if args.command == "demo":
@@ -194,7 +197,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         _require_sdk()
         return demo.run(args.template, args.logical_id, out, err, parameters=_parameters(args.parameters),
-                        region=args.region, stack_name=args.stack_name)
+                        region=args.region, stack_name=args.stack_name, keep_server=args.keep_server,
+                        port=args.port)
     if args.command == "cfn-lint-rules":
         out.write(f"{lint_rules_dir()}\n")
         return EXIT_OK

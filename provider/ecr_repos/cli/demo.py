@@ -16,14 +16,14 @@ import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 from ..repos import lifecycle, ownership, spec
 from ..repos.outputs import partition_of
 from ..repos.ownership import Owner
 from . import describe, render
-from .common import EXIT_OK, EXIT_PROBLEMS, CliError, pick_resource, templates_dir
-from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, yaml_warnings
+from .common import EXIT_OK, EXIT_PROBLEMS, CliError, templates_dir
+from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, precheck
 from .template import Template, TemplateError, load
 
 REGION = "us-east-1"
@@ -46,8 +46,9 @@ def default_template() -> Path:
 
 
 @contextmanager
-def moto_environment(region: str = REGION) -> Iterator[str]:
-    """A moto server on 127.0.0.1 and the environment that points boto3 at it; both undone after."""
+def moto_environment(region: str = REGION, port: int = 0) -> Iterator[str]:
+    """A moto server on 127.0.0.1 (``port``, 0: any free one) and the environment that points boto3
+    at it; both undone after."""
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
@@ -59,7 +60,7 @@ def moto_environment(region: str = REGION) -> Iterator[str]:
 
     # The embedded server's request log (werkzeug) would drown the demo's own output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     grammar = ecr_lifecycle_grammar()
     grammar.__enter__()
@@ -300,8 +301,54 @@ def _need_moto() -> None:
         raise CliError("demo needs moto, which is not installed: pip install 'ecr-repos[demo]'")
 
 
+def _until_interrupted(url: str) -> None:
+    """Block until Ctrl-C (or SIGTERM): ``--keep-server``'s server serves other processes meanwhile."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        # A shell starts `cmd &` with SIGINT ignored; `kill PID` sends SIGTERM: both stop the server.
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: Ctrl-C reaches the main thread anyway
+        pass
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
+def _kept(out: TextIO, url: str, template: str, logical_id: str, stack_name: str, region: str,
+          parameters: dict[str, str]) -> None:
+    """What ``--keep-server`` prints once the Create is done: the endpoint and commands to try."""
+    import shlex
+
+    extra = f" --logical-id {logical_id}" if logical_id != "Repos" else ""
+    if parameters:
+        extra += " --parameters " + " ".join(shlex.quote(f"{k}={v}") for k, v in parameters.items())
+    where = f"--stack-name {shlex.quote(stack_name)} --region {region} --endpoint-url {url}{extra}"
+    path = shlex.quote(template)
+    _banner(out, "The moto server stays up (Ctrl-C stops it)")
+    out.write(f"endpoint: {url}\n\n"
+              "In another shell (moto takes any credentials; the stack is not in moto's CloudFormation, so\n"
+              "plan and drift match owners by the ecr-repos:stack and ecr-repos:logical-id tags):\n\n"
+              f"  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={region}\n"
+              f"  ecr-repos plan {path} {where}\n"
+              f"  ecr-repos drift {path} {where}\n"
+              "  # change a repository by hand, then run drift again:\n"
+              f"  aws ecr put-image-scanning-configuration --endpoint-url {url} --repository-name NAME \\\n"
+              "      --image-scanning-configuration scanOnPush=false\n")
+    out.flush()
+
+
 def run(template_path: str | None, logical_id: str | None, out: TextIO, err: TextIO, *,
-        parameters: dict[str, str] | None = None, region: str | None = None, stack_name: str | None = None) -> int:
+        parameters: dict[str, str] | None = None, region: str | None = None, stack_name: str | None = None,
+        keep_server: bool = False, port: int = 0, wait: Callable[[str], None] = _until_interrupted) -> int:
+    """The demo; with ``keep_server`` only the Create, then the server stays up while ``wait(url)``
+    runs (until Ctrl-C from the command line)."""
     _need_moto()
     path = Path(template_path) if template_path else default_template()
     template = load(path)
@@ -309,7 +356,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         others = ", ".join(p.name for p in sorted(templates_dir().glob("*.yaml")) if _has_resource(p))
         raise CliError(f"{template.path}: no Custom::EcrRepos resource in the template; demo one that has "
                        f"(such as {others or 'example.yaml'} of {templates_dir()})")
-    logical_id = pick_resource(template, logical_id)
+    template, logical_id = precheck(str(path), logical_id, region or REGION, lambda line: err.write(f"{line}\n"))
     region = _known_region(region or REGION)
     stack_name = stack_name or STACK_NAME
 
@@ -317,25 +364,24 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
 
     resource = Resource(stack_name=stack_name, logical_id=logical_id, account=ACCOUNT, region=region)
     create_props = _properties(template, logical_id, parameters or {}, region, resource.stack_id, stack_name)
-    for warning in yaml_warnings(template, logical_id):
-        err.write(f"{warning}\n")
     if not isinstance(create_props.get("EcrRepositories"), dict):
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
     update_props, update_said = updated(create_props)
 
     shown = template_path or str(path)
-    out.write(f"ecr-repos demo: {logical_id} through Create, Update and Delete\n")
+    steps = "Create, then the moto server stays up" if keep_server else "Create, Update and Delete"
+    out.write(f"ecr-repos demo: {logical_id} through {steps}\n")
     out.write(f"template: {shown}\n")  # a path is never wrapped
     raw, out = out, _Fitted(out)  # type: ignore[assignment]
     registry = Registry()
-    with moto_environment(region) as url:
+    with moto_environment(region, port if keep_server else 0) as url:
         import boto3
 
         # Imported only now: crhelper builds its clients at import, from the region set above.
         import ecr_repos.handler  # noqa: F401
 
         client = boto3.client("ecr", region_name=region, endpoint_url=url)
-        out.write(f"moto server: {url} (embedded; stopped at the end)\n")
+        out.write(f"moto server: {url} (embedded; {'kept running' if keep_server else 'stopped at the end'})\n")
         raw.write(f"stack: {resource.stack_id}\n")  # nor an ARN
 
         _banner(out, f"1. Create {logical_id}: {len(create_props['EcrRepositories'])} repositories")
@@ -344,6 +390,11 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         out.write(registry.table(read_registry(client)))
         if not created.ok:
             return _failed(out, "Create")
+        if keep_server:
+            _kept(raw, url, shown, logical_id, stack_name, region, parameters or {})
+            wait(url)
+            raw.write("moto server stopped.\n")
+            return EXIT_OK
 
         _banner(out, "2. Plan of the Update (ecr-repos plan, read calls only)")
         for line in update_said:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ..repos import ownership, spec
 from .differences import ORDER, Difference, differences, drifted_repositories
@@ -22,8 +22,9 @@ from ..repos.executor import Executor, concurrency
 from ..repos.planner import plan_apply
 from ..repos.reconcile import read_states
 from .common import CliError, Progress, reading_registry
-from .plan import PLAN_GEN, Target, _as_planner_sees, checked, locate, yaml_warnings
+from .plan import PLAN_GEN, Target, _as_planner_sees, checked, locate, precheck
 from .render import owner_line
+from .resolve import known_after_deploy_paths
 
 EXIT_CLEAN = 0
 EXIT_FAILED = 1
@@ -78,10 +79,17 @@ def compute(
     parameters: dict[str, str] | None = None,
     target: Target | None = None,
     progress: TextIO | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> DriftReport:
-    """The drift of one Custom::EcrRepos of the template at ``path``."""
-    where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
-    template, logical_id, reason = where.template, where.logical_id, where.reason
+    """The drift of one Custom::EcrRepos of the template at ``path``. Warnings about the template
+    (duplicate keys, YAML pitfalls, an oversized map) go to ``warn`` before any AWS call, else to
+    the report's ``warnings``; its properties are checked once they are known to be the ones
+    declared (no stack: the template's)."""
+    warnings: list[str] = []
+    template, logical_id = precheck(path, logical_id, (target or Target()).region, warn or warnings.append,
+                                    properties=False)
+    where = locate(template, logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
+    reason = where.reason
     properties = None
     physical_id = None
     if where.deployed is not None:
@@ -90,8 +98,17 @@ def compute(
         else:
             properties, physical_id = where.deployed.properties, where.deployed.physical_id
     source = FROM_DEPLOYED if properties is not None else FROM_TEMPLATE
+    unknown = [format_path(loc) for loc in known_after_deploy_paths(properties or {}) if loc != ("ServiceToken",)]
     if properties is None:
-        desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
+        properties_now = where.template_properties(parameters or {})
+        unknown = [format_path(loc) for loc in known_after_deploy_paths(properties_now) if loc != ("ServiceToken",)]
+    if unknown:
+        # plan can show such a value as "(known after deploy)"; drift would report it as drift.
+        raise CliError(f"{template.path}: {logical_id}: drift cannot compare {', '.join(unknown)}: a !Ref or !GetAtt "
+                       "of a resource of the same stack, which the CLI does not read; write the value in a copy "
+                       "of the template, or pass it as a parameter")
+    if properties is None:
+        desired = checked(template, logical_id, properties_now, where.region)
     else:
         desired, problems = spec.check(properties, where.partition, region=where.region)
         if problems or desired is None:
@@ -111,8 +128,7 @@ def compute(
     plan = plan_apply(desired, seen, owner, PLAN_GEN, old=desired, old_gen=old_gen)
     found = differences(plan, desired, seen, refs_known=old_gen is not None)
     return DriftReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
-                       source, reason, physical_id, len(desired.repos), found,
-                       yaml_warnings(template, logical_id) if source == FROM_TEMPLATE else [])
+                       source, reason, physical_id, len(desired.repos), found, warnings)
 
 
 def _ecr_client(target: Target) -> Any:

@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ..repos import access, ownership, spec
 from ..core.errors import format_path
@@ -56,8 +56,10 @@ from ..repos.reconcile import read_and_plan
 from ..repos.spec import RepoSpec, ResourceSpec
 from . import describe
 from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, reading_registry
-from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
+from .resolve import PLACEHOLDER, ParameterError, condition, context_for, known_after_deploy_paths, resolve, \
+    unresolved_paths
 from .template import Template, TemplateError, load, loads
+from .validate import WARNING, resource_findings, template_findings
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -127,6 +129,8 @@ class PlanReport:
     physical_id: str | None = None  # the current one (deployed properties only)
     keeps_physical_id: bool | None = None
     warnings: list[str] = field(default_factory=list)  # YAML pitfalls of the resource (stderr, not the plan)
+    # Properties holding a !Ref/!GetAtt of a resource of the same template: known after deploy.
+    known_after_deploy: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in KINDS}
@@ -149,6 +153,7 @@ class PlanReport:
             "ownerMatchedBy": self.owner_match,
             "previous": {"source": self.old_source, "reason": self.old_reason, "physicalId": self.physical_id,
                          "keepsPhysicalId": self.keeps_physical_id},
+            "knownAfterDeploy": self.known_after_deploy,
             "summary": self.counts(),
             "repositories": [r.as_json() for r in self.repos],
         }
@@ -216,7 +221,20 @@ class Deployed:
     physical_id: str | None = None
 
 
-def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deployed:
+def stack_resources(target: Target, stack_id: str) -> dict[str, str]:
+    """The stack's resources as they are now, logical id -> physical id (ListStackResources), for
+    the Ref and Fn::GetAtt of the resource's properties; empty when the call fails (those values
+    are then known after deploy)."""
+    try:
+        pages = target.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_id)
+        return {str(r["LogicalResourceId"]): str(r["PhysicalResourceId"]) for page in pages
+                for r in page.get("StackResourceSummaries", [])
+                if r.get("PhysicalResourceId") and r.get("ResourceStatus") not in ("DELETE_COMPLETE", "CREATE_FAILED")}
+    except Exception:  # noqa: BLE001 - denied, throttled, ...: placeholders instead
+        return {}
+
+
+def _deployed(target: Target, stack: dict[str, Any], logical_id: str, resources: dict[str, str]) -> Deployed:
     """Read the deployed template, resolve ``logical_id``'s properties with the stack's parameters
     (pseudo parameters from its ARN) and read its physical id. CliError when any of it fails."""
     cfn = target.client("cloudformation")
@@ -236,7 +254,7 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deploye
                   for p in stack.get("Parameters", [])}
     arn = stack_id.split(":")
     properties = desired_properties(template, logical_id, parameters, region=arn[3], account=arn[4],
-                                    stack_name=str(stack["StackName"]), stack_id=stack_id)
+                                    stack_name=str(stack["StackName"]), stack_id=stack_id, deployed=resources)
     try:
         detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
     except Exception as exc:  # noqa: BLE001 - as above
@@ -246,13 +264,14 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str) -> Deploye
 
 def desired_properties(
     template: Template, logical_id: str, parameters: dict[str, str], *, region: str, account: str | None,
-    stack_name: str, stack_id: str | None,
+    stack_name: str, stack_id: str | None, deployed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The resource's properties with everything resolvable resolved; CliError naming each value
+    """The resource's properties with everything resolvable resolved (``deployed``: the stack's
+    resources, logical id -> physical id, for their Ref and Fn::GetAtt); CliError naming each value
     that is still an intrinsic (``file:line: path: ...``)."""
     try:
         ctx = context_for(template.data, parameters, region=region, account=account, stack_name=stack_name,
-                          stack_id=stack_id)
+                          stack_id=stack_id, deployed=deployed)
     except ParameterError as exc:
         raise CliError(f"{template.path}: {exc}") from exc
     resource = template.resources[logical_id]
@@ -263,7 +282,8 @@ def desired_properties(
     properties = resolve(resource.get("Properties") or {}, ctx)
     if not isinstance(properties, dict):
         raise CliError(f"{template.path}: {logical_id}.Properties must be a map")
-    if unresolved_paths(properties.get("ServiceToken")):
+    token = properties.get("ServiceToken")
+    if unresolved_paths(token) or (isinstance(token, str) and PLACEHOLDER in token):
         properties["ServiceToken"] = PLACEHOLDER_TOKEN  # the plan does not call the provider
     left = unresolved_paths(properties)
     if left:
@@ -284,12 +304,31 @@ def _line_number(line: str) -> tuple[int, str]:
     return (int(head[1]) if len(head) == 2 and head[1].isdigit() else 0, line)
 
 
-def yaml_warnings(template: Template, logical_id: str) -> list[str]:
-    """``file:line: warning: path: note`` for each YAML pitfall in ``logical_id``'s definition."""
-    base = ("Resources", logical_id)
-    return [f"{template.path}:{line}: warning: {format_path(location)}: {note}"
-            for location, (line, note) in sorted(template.notes.items(), key=lambda item: item[1][0])
-            if location[:2] == base]
+def template_warnings(template: Template) -> list[str]:
+    """``file:line: warning: template: duplicate key ...`` for each duplicate key of the file:
+    CloudFormation deploys the last one, so a command working on the rest says so first."""
+    return [finding.as_warning() for finding in template_findings(template)]
+
+
+def precheck(path: str, logical_id: str | None, region: str | None, warn: Callable[[str], None], *,
+             properties: bool = True) -> tuple[Template, str]:
+    """What needs no AWS call, before any: load the template, ``warn`` of its duplicate keys, pick
+    the resource, ``warn`` of its YAML pitfalls and of an oversized property map, and (with
+    ``properties``) raise CliError with every problem of its properties as ``validate`` finds them
+    (intrinsics accepted where the type could match; resolved values are checked again later)."""
+    template = load(path)
+    for line in template_warnings(template):
+        warn(line)
+    logical_id = pick_resource(template, logical_id)
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    findings = resource_findings(template, logical_id, partition_of(region))
+    for finding in findings:
+        if finding.severity == WARNING:
+            warn(finding.as_warning())
+    errors = [str(f) for f in findings if f.severity != WARNING]
+    if properties and errors:
+        raise problems_error(f"{template.path}: {logical_id}'s properties", errors)
+    return template, logical_id
 
 
 def problem_lines(template: Template, logical_id: str, problems: list[Any]) -> list[str]:
@@ -348,6 +387,7 @@ class Located:
     match: str  # how owners are matched: BY_STACK_ID, BY_DESCRIBE or BY_TAGS
     deployed: Deployed | None  # None: no stack, or its deployed properties could not be read ...
     reason: str  # ... and why ("" when they were read)
+    resources: dict[str, str] = field(default_factory=dict)  # the stack's, logical id -> physical id
 
     @property
     def region(self) -> str:
@@ -361,7 +401,8 @@ class Located:
     def template_properties(self, parameters: dict[str, str]) -> dict[str, Any]:
         """The template's properties of the resource, resolved for this stack with ``parameters``."""
         return desired_properties(self.template, self.logical_id, parameters, region=self.region,
-                                  account=self.account, stack_name=self.stack_name, stack_id=self.stack_id)
+                                  account=self.account, stack_name=self.stack_name, stack_id=self.stack_id,
+                                  deployed=self.resources)
 
     def owner(self) -> Owner:
         """The provider's owner of the resource; before the stack exists, its id as it would be
@@ -371,16 +412,15 @@ class Located:
         return Owner(stack_id, self.logical_id)
 
 
-def locate(path: str, *, logical_id: str | None = None, stack_name: str | None = None,
+def locate(template: Template, logical_id: str, *, stack_name: str | None = None,
            stack_id: str | None = None, target: Target | None = None) -> Located:
-    """Load the template at ``path``, pick the resource, resolve the region, read the caller's
+    """For ``logical_id`` of the ``precheck``ed template: resolve the region, read the caller's
     account, look the stack up and, when it exists, its deployed properties and physical id.
     Errors: TemplateError and CliError (bad template, no region, ...), and botocore's when no AWS
     call can succeed (no credentials, endpoint unreachable); a stack that cannot be read is only a
     ``reason``."""
-    template = load(path)
-    logical_id = pick_resource(template, logical_id)
-    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
+    stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2
+                                else Path(template.path).stem)
     target = _target(target or Target())
     account = _account(target)
     stack, reason = _lookup_stack(target, stack_id or stack_name)
@@ -390,12 +430,14 @@ def locate(path: str, *, logical_id: str | None = None, stack_name: str | None =
         stack_id = str(stack["StackId"]) if stack else None
         match = BY_DESCRIBE if stack_id else BY_TAGS
     deployed = None
+    resources: dict[str, str] = {}
     if stack is not None:
+        resources = stack_resources(target, str(stack["StackId"]))
         try:
-            deployed = _deployed(target, stack, logical_id)
+            deployed = _deployed(target, stack, logical_id, resources)
         except CliError as exc:
             reason = str(exc)
-    return Located(template, logical_id, stack_name, target, account, stack_id, match, deployed, reason)
+    return Located(template, logical_id, stack_name, target, account, stack_id, match, deployed, reason, resources)
 
 
 def compute(
@@ -407,16 +449,22 @@ def compute(
     parameters: dict[str, str] | None = None,
     target: Target | None = None,
     progress: TextIO | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> PlanReport:
-    """The plan of one Custom::EcrRepos of the template at ``path`` against the registry."""
-    where = locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
-    template, logical_id = where.template, where.logical_id
-    desired = checked(template, logical_id, where.template_properties(parameters or {}), where.region)
+    """The plan of one Custom::EcrRepos of the template at ``path`` against the registry. Warnings
+    (duplicate keys, YAML pitfalls, an oversized map) go to ``warn`` as they are found, before any
+    AWS call; without ``warn`` they end in the report's ``warnings``."""
+    warnings: list[str] = []
+    template, logical_id = precheck(path, logical_id, (target or Target()).region, warn or warnings.append)
+    where = locate(template, logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
+    properties = where.template_properties(parameters or {})
+    desired = checked(template, logical_id, properties, where.region)
     owner = where.owner()
     executor = Executor(client=where.target.client("ecr"))
     report = PlanReport(path, logical_id, where.stack_name, where.region, where.account, where.match, where.stack_id,
                         [])
-    report.warnings = yaml_warnings(template, logical_id)
+    report.warnings = warnings
+    report.known_after_deploy = [format_path(location) for location in known_after_deploy_paths(properties)]
     with reading_registry():
         if where.deployed is None:
             report.old_reason = where.reason

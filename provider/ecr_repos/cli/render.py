@@ -6,6 +6,7 @@ import json
 
 from ..repos.planner import ADOPT, CREATE, KEEP, UPDATE
 from . import describe
+from .resolve import shown
 from .plan import ONE_LINE, BY_DESCRIBE, BY_STACK_ID, CONFLICT, FROM_DEPLOYED, FROM_NONE, KINDS, RELEASE, REMOVE, RETAIN, SYMBOLS, Change, PlanReport
 
 _WORDS = {CREATE: "to create", UPDATE: "to change", ADOPT: "to adopt", REMOVE: "to remove", RETAIN: "retained",
@@ -16,7 +17,8 @@ _LABELS = {"mutability": "image tags", "scan_on_push": "scan on push", "lifecycl
 
 
 def as_json(report: PlanReport) -> str:
-    return json.dumps(report.as_json(), indent=2, sort_keys=False) + "\n"
+    """The plan as JSON; a value known after deploy is the string "(known after deploy)"."""
+    return shown(json.dumps(report.as_json(), indent=2, sort_keys=False)) + "\n"
 
 
 def _setting(change: Change, created: bool) -> list[str]:
@@ -50,6 +52,9 @@ def as_text(report: PlanReport) -> str:
                             f"stack not found; repositories tagged ecr-repos:stack={report.stack_name}, "
                             f"ecr-repos:logical-id={report.logical_id} count as this resource's"))
     lines.extend(_previous(report))
+    if report.known_after_deploy:
+        lines.append("Known after deploy (a !Ref or !GetAtt of a resource of this template): "
+                     + ", ".join(report.known_after_deploy))
     lines.append("")
     for repo in report.repos:
         head = f"{SYMBOLS[repo.kind]} {repo.name}"
@@ -67,7 +72,7 @@ def as_text(report: PlanReport) -> str:
     lines.append(f"Summary: {summary or 'nothing to do'}.")
     if counts[CONFLICT]:
         lines.append("An Update with these properties would fail before any change: resolve the conflicts first.")
-    return "\n".join(lines) + "\n"
+    return shown("\n".join(lines)) + "\n"
 
 
 def _previous(report: PlanReport) -> list[str]:

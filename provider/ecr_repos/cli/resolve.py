@@ -4,8 +4,15 @@ Known: parameters (``--parameters``, else their defaults), the pseudo parameters
 AWS::Region, AWS::Partition, AWS::URLSuffix, AWS::StackName (and AWS::StackId when the stack
 exists), AWS::NoValue, Mappings, and the template's Conditions. Resolved: Ref, Fn::Sub, Fn::Join,
 Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64.
-Anything else (Fn::GetAtt, Fn::ImportValue, a Ref to a resource, a parameter without a value) stays
-the intrinsic it was, so callers can tell what they do not know.
+A Ref or Fn::GetAtt of a resource the stack already has (``deployed``: logical id -> physical id,
+from ListStackResources) is its physical id, or the ARN built from it for the attributes whose
+ARN follows from it (a KMS key's, an IAM role's or user's ``Arn``). Any other Ref or Fn::GetAtt of a
+resource of the same template (also ``${Resource}`` and ``${Resource.Attribute}`` in Fn::Sub) is
+known only after deploy: it becomes a placeholder of the
+right shape (``known_after_deploy``; an ARN where an ARN is expected, so the provider's validation
+passes), which ``KNOWN_AFTER_DEPLOY`` finds again and the plan shows as "(known after deploy)", as
+terraform does. Anything else (Fn::ImportValue, a parameter without a value, ...) stays the
+intrinsic it was, so callers can tell what they do not know.
 """
 
 from __future__ import annotations
@@ -19,6 +26,11 @@ from ..repos.outputs import partition_of
 
 NO_VALUE = object()  # AWS::NoValue: the key or list item disappears
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+
+PLACEHOLDER = "KnownAfterDeploy"
+# A placeholder, whole ARN included when it is one: the text the plan replaces.
+KNOWN_AFTER_DEPLOY = re.compile(r"(?:arn:[A-Za-z0-9:/+=,.@_-]*?)?" + PLACEHOLDER + r"-[A-Za-z0-9]+(?:-[A-Za-z0-9.]+)?")
+SHOWN = "(known after deploy)"
 
 
 class Unresolved(Exception):
@@ -35,6 +47,9 @@ class Context:
     pseudo: dict[str, str] = field(default_factory=dict)
     mappings: dict[str, Any] = field(default_factory=dict)
     conditions: dict[str, Any] = field(default_factory=dict)  # name -> condition expression
+    resources: dict[str, str] = field(default_factory=dict)  # logical id -> type, known after deploy
+    deployed: dict[str, str] = field(default_factory=dict)  # logical id -> physical id, in the stack now
+    definitions: dict[str, Any] = field(default_factory=dict)  # logical id -> the template's resource
     _condition_values: dict[str, bool] = field(default_factory=dict)
     _evaluating: set[str] = field(default_factory=set)
 
@@ -47,8 +62,10 @@ def context_for(
     account: str | None = None,
     stack_name: str | None = None,
     stack_id: str | None = None,
+    deployed: dict[str, str] | None = None,
 ) -> Context:
-    """A resolution context from a template's Parameters, Mappings and Conditions.
+    """A resolution context from a template's Parameters, Mappings and Conditions, and the
+    ``deployed`` resources of the stack (logical id -> physical id).
 
     Raises ParameterError for an override the template does not declare or would reject.
     """
@@ -93,7 +110,80 @@ def context_for(
         pseudo["AWS::StackId"] = stack_id
     mappings = template.get("Mappings") if isinstance(template.get("Mappings"), dict) else {}
     conditions = template.get("Conditions") if isinstance(template.get("Conditions"), dict) else {}
-    return Context(values, pseudo, mappings, conditions)
+    resources = template.get("Resources") if isinstance(template.get("Resources"), dict) else {}
+    types = {str(k): str(v.get("Type", "")) for k, v in resources.items() if isinstance(v, dict)}
+    return Context(values, pseudo, mappings, conditions, types, dict(deployed or {}),
+                   {str(k): v for k, v in resources.items() if isinstance(v, dict)})
+
+
+# Attributes whose value follows from the physical id: (type, attribute) -> ARN template.
+_FROM_PHYSICAL_ID: dict[tuple[str, str], str] = {
+    ("AWS::KMS::Key", "Arn"): "arn:{partition}:kms:{region}:{account}:key/{id}",
+    ("AWS::KMS::Key", "KeyId"): "{id}",
+    ("AWS::IAM::Role", "Arn"): "arn:{partition}:iam::{account}:role{path}{id}",
+    ("AWS::IAM::User", "Arn"): "arn:{partition}:iam::{account}:user{path}{id}",
+}
+
+
+def _deployed_value(logical_id: str, attribute: str | None, ctx: Context) -> str | None:
+    """The value of a Ref (``attribute`` None) or Fn::GetAtt of a resource the stack has, if it
+    follows from its physical id."""
+    physical = ctx.deployed.get(logical_id)
+    if not physical:
+        return None
+    if attribute is None:
+        return physical
+    shape = _FROM_PHYSICAL_ID.get((ctx.resources.get(logical_id, ""), attribute))
+    account = ctx.pseudo.get("AWS::AccountId")
+    if shape is None or ("{account}" in shape and not account):
+        return None
+    path = "/"
+    if "{path}" in shape:
+        properties = ctx.definitions.get(logical_id, {}).get("Properties")
+        declared = properties.get("Path") if isinstance(properties, dict) else None
+        if declared is not None:
+            try:
+                path = _text(declared, ctx)
+            except Unresolved:
+                return None
+    region = ctx.pseudo.get("AWS::Region", "us-east-1")
+    return shape.format(partition=ctx.pseudo.get("AWS::Partition", partition_of(region)), region=region,
+                        account=account, path=path, id=physical)
+
+
+# Ref and Fn::GetAtt values in the shape the provider checks: (type, attribute) -> an ARN template
+# or a name. Attribute None is Ref. Every other one is a bare placeholder.
+_SHAPES: dict[tuple[str, str | None], str] = {
+    ("AWS::IAM::Role", "Arn"): "arn:{partition}:iam::{account}:role/{name}",
+    ("AWS::IAM::User", "Arn"): "arn:{partition}:iam::{account}:user/{name}",
+    ("AWS::KMS::Key", "Arn"): "arn:{partition}:kms:{region}:{account}:key/{name}",
+    ("AWS::KMS::Alias", None): "alias/{name}",
+}
+
+
+def known_after_deploy(logical_id: str, attribute: str | None, ctx: Context) -> str:
+    """The placeholder of ``!Ref logical_id`` (``attribute`` None) or ``!GetAtt logical_id.attribute``."""
+    name = f"{PLACEHOLDER}-{re.sub('[^A-Za-z0-9]', '', logical_id)[:40]}"
+    if attribute:
+        name += "-" + re.sub("[^A-Za-z0-9.]", "", attribute)[:20]
+    shape = _SHAPES.get((ctx.resources.get(logical_id, ""), attribute), "{name}")
+    region = ctx.pseudo.get("AWS::Region", "us-east-1")
+    return shape.format(partition=ctx.pseudo.get("AWS::Partition", partition_of(region)), region=region,
+                        account=ctx.pseudo.get("AWS::AccountId", "000000000000"), name=name)
+
+
+def known_after_deploy_paths(value: Any, location: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The locations of the values in ``value`` that hold a placeholder."""
+    if isinstance(value, dict):
+        return [found for k, v in value.items() for found in known_after_deploy_paths(v, location + (k,))]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in known_after_deploy_paths(v, location + (i,))]
+    return [location] if isinstance(value, str) and PLACEHOLDER in value else []
+
+
+def shown(text: str) -> str:
+    """``text`` with every placeholder (and the ARN around it) written "(known after deploy)"."""
+    return KNOWN_AFTER_DEPLOY.sub(SHOWN, text) if PLACEHOLDER in text else text
 
 
 def _scalar_text(value: Any) -> Any:
@@ -199,7 +289,18 @@ def _ref(name: Any, ctx: Context) -> Any:
         return ctx.pseudo[name]
     if name in ctx.parameters:
         return ctx.parameters[name]
+    if name in ctx.resources:
+        return _deployed_value(name, None, ctx) or known_after_deploy(name, None, ctx)
     raise Unresolved
+
+
+def _get_att(arg: Any, ctx: Context) -> str:
+    if isinstance(arg, str):
+        arg = arg.split(".", 1)
+    if not isinstance(arg, list) or len(arg) != 2 or not isinstance(arg[0], str) or arg[0] not in ctx.resources:
+        raise Unresolved
+    attribute = _text(arg[1], ctx)
+    return _deployed_value(arg[0], attribute, ctx) or known_after_deploy(arg[0], attribute, ctx)
 
 
 def _function(value: dict[str, Any], ctx: Context) -> Any:
@@ -245,7 +346,9 @@ def _function(value: dict[str, Any], ctx: Context) -> Any:
             raise Unresolved from exc
     if key == "Fn::Base64":
         return base64.b64encode(_text(arg, ctx).encode()).decode()
-    raise Unresolved  # GetAtt, ImportValue, GetAZs, Cidr, ...
+    if key == "Fn::GetAtt":
+        return _get_att(arg, ctx)
+    raise Unresolved  # ImportValue, GetAZs, Cidr, ...
 
 
 def _sub(arg: Any, ctx: Context) -> str:
@@ -263,7 +366,7 @@ def _sub(arg: Any, ctx: Context) -> str:
         if name in local:
             return _text(local[name], ctx)
         if "." in name and not name.startswith("AWS::"):
-            raise Unresolved  # ${Resource.Attribute}
+            return _get_att(name.split(".", 1), ctx)  # ${Resource.Attribute}
         out = _ref(name, ctx)
         if isinstance(out, list) or out is NO_VALUE:
             raise Unresolved

@@ -112,7 +112,11 @@ class _Builder:
                     raise TemplateError(self.path, key_node.start_mark.line + 1, "mapping keys must be scalars")
                 key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
                 if key in out:
-                    self.warnings.append((key_node.start_mark.line + 1, f"duplicate key {key!r}; the last one wins"))
+                    # CloudFormation accepts the file and deploys the last value (cfn-lint: E0000).
+                    first = self.lines.get(location + (key,), 0)
+                    self.warnings.append((key_node.start_mark.line + 1,
+                                          f"duplicate key {key!r} (first at line {first}); CloudFormation "
+                                          "keeps only this last one: merge the two or remove one"))
                 # The key's line: where a reader looks for a key and its value.
                 self.lines[location + (key,)] = key_node.start_mark.line + 1
                 if location + ("<key>",) in self.notes:
