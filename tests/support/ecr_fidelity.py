@@ -181,6 +181,10 @@ def _install_lifecycle_grammar() -> None:
 # botocore's service model: shape RepositoryPolicyText has "max": 10240 (botocore itself checks only
 # minimums client-side, so the service refuses a longer text); FACTS.md: "at most 10,240 characters".
 # moto 5.2 stores any length. ECR answers such a text with its standard validation error.
+# ECR counts characters of the policy text, as the shape's length constraint does: a non-ASCII
+# character is one, however the request's JSON escapes it on the wire (botocore sends "\u00e9" for
+# "é"). moto hands over the text decoded from the request, so ``len`` counts what ECR counts; a text
+# that itself holds the six characters ``\u00e9`` (a sender's json.dumps with ensure_ascii) counts six.
 
 POLICY_TEXT_MAX = 10240
 

@@ -119,12 +119,14 @@ def build_policy(partition: str, pull: list[str], push: list[str], *, region: st
 
 
 def dump(policy: dict[str, Any]) -> str:
-    return json.dumps(policy, separators=(",", ":"))
+    """The policy text sent to ECR. Non-ASCII characters stay themselves (not ``\\uXXXX``): ECR counts
+    the characters of the text, and an escape would make one character six."""
+    return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
 
 
 def chars(statements: list[dict[str, Any]]) -> int:
-    """Characters that ``statements`` take in a policy text as the provider writes it."""
-    return len(json.dumps(statements, separators=(",", ":"))) - 2 if statements else 0
+    """Characters that ``statements`` take in a policy text as the provider writes it (as ECR counts them)."""
+    return len(json.dumps(statements, separators=(",", ":"), ensure_ascii=False)) - 2 if statements else 0
 
 
 # --- ownership of statements -------------------------------------------------------------------

@@ -184,6 +184,11 @@ def check(
                 problem(key, f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
             lifecycle_text = lifecycle.dump(lifecycle.build_policy(
                 rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
+        if lifecycle_text and not lifecycle.MIN_CHARS <= len(lifecycle_text) <= lifecycle.MAX_CHARS:
+            key = "LifecyclePolicyText" if text is not None else ("ArchiveRules" if archive else "ExpirationRules")
+            problem(key, f"makes a lifecycle policy of {len(lifecycle_text)} characters as written to ECR; ECR "
+                         f"allows {lifecycle.MIN_CHARS}-{lifecycle.MAX_CHARS}: "
+                         f"{'shorten the rules' if len(lifecycle_text) > lifecycle.MAX_CHARS else 'add a description'}")
         tags = {**base_tags, **(defaults.get("Tags") or {}), **(own.get("Tags") or {})}
         if len(tags) > MAX_USER_TAGS:
             problems.append(
