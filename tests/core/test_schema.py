@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ecr_repos.core.schema import coerce, load_schema, schema_problems
+from ecr_repos.core.schema import coerce, load_schema, resolve, schema_problems
 from tests.support.fuzz import examples
 
 
@@ -144,7 +146,31 @@ def test_intrinsics_are_accepted_only_when_asked():
 def test_schema_is_the_shipped_file():
     schema = load_schema()
     assert schema["properties"]["EcrRepositories"]["propertyNames"]["maxLength"] == 256
-    assert schema["definitions"]["ExpirationRule"]["properties"]["Days"]["minimum"] == 1
+    assert resolve(schema["definitions"]["ExpirationRule"]["properties"]["Days"])["minimum"] == 1
+
+
+def test_the_schema_defines_each_shape_once():
+    """Issue 20 item 4: a field that two places share is one definition (``$ref``), so a fix to one
+    (ArchiveRules' TagPattern lacked ExpirationRules' control-character rule) reaches both. Plain
+    booleans are the one shape allowed to repeat."""
+    seen: dict[str, list[str]] = {}
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            if "type" in node or "pattern" in node:
+                shape = {k: v for k, v in node.items() if k not in ("description", "default")}
+                if shape != {"type": "boolean"}:
+                    seen.setdefault(json.dumps(shape, sort_keys=True), []).append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}/{index}")
+
+    walk(load_schema(), "#")
+    assert {shape: paths for shape, paths in seen.items() if len(paths) > 1} == {}
+    rules = load_schema()["definitions"]
+    assert rules["ExpirationRule"]["properties"]["TagPattern"] == rules["ArchiveRule"]["properties"]["TagPattern"]
 
 
 # --- the validity fast path agrees with jsonschema ---------------------------------------------
