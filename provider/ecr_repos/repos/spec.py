@@ -4,7 +4,8 @@ The schema checks what it can express; this module adds what it cannot: Reposito
 into each repository, the rule count per repository (built-in rules included), a raw
 LifecyclePolicyText that AWS itself would accept, settings that only clash once merged (tag
 exclusions against the mutability), the tag count after merging the levels of tags, principal
-ARNs of the stack's own partition, and the size of the repository policy the grants make.
+ARNs of the stack's own partition, encryption the region offers (KMS_DSSE: GovCloud only), and
+the size of the repository policy the grants make.
 
 Merging (docs/retention.md): a repository's own setting replaces the default, lists included. Three
 groups count as one setting each: the lifecycle (LifecyclePolicyText replaces the generated rules'
@@ -28,6 +29,13 @@ MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps at most 6 (ownershi
 
 AES256 = "AES256"
 KMS_TYPES = ("KMS", "KMS_DSSE")
+DSSE = "KMS_DSSE"
+
+
+def dsse_offered(region: str) -> bool:
+    """Whether ECR offers dual-layer KMS encryption in ``region`` (ECR user guide, "Encryption at rest":
+    the AWS GovCloud (US) Regions only). ``*`` (the region is not known) passes: nothing is written."""
+    return region == "*" or region.startswith("us-gov-")
 _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
 
 
@@ -152,6 +160,9 @@ def check(
             encryption = AES256  # an intrinsic, accepted by the CLI
         if not isinstance(kms_key, str):
             kms_key = None
+        if encryption == DSSE and not dsse_offered(region):
+            problem("Encryption", f"KMS_DSSE (dual-layer) is offered only in the AWS GovCloud (US) Regions, "
+                                  f"not in {region}; use KMS, or deploy the stack in us-gov-west-1 or us-gov-east-1")
 
         text = settings.get("LifecyclePolicyText")
         expire_all = settings.get("ExpireAllImages", False) is True
