@@ -194,6 +194,8 @@ _PATTERN_WORDS = {
     "ImmutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
     "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
     "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
+    "NamePrefix": ("must be lowercase letters and digits separated by '.', '_', '__', '-' or '/', and may end in "
+                   "one of those separators, like 'dev/' or 'team-a-'"),
     "OrganizationalUnitPath": (
         "must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
         "(a whole organization: use OrganizationIds)"
