@@ -194,6 +194,8 @@ _PATTERN_WORDS = {
     "ImmutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
     "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
     "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
+    "Sid": ("must be EcrRepos followed by letters and digits (the provider owns the statements whose Sid starts "
+            "with EcrRepos), like EcrReposAuditRead"),
     "NamePrefix": ("must be lowercase letters and digits separated by '.', '_', '__', '-' or '/', and may end in "
                    "one of those separators, like 'dev/' or 'team-a-'"),
     "OrganizationalUnitPath": (
@@ -201,6 +203,12 @@ _PATTERN_WORDS = {
         "(a whole organization: use OrganizationIds)"
     ),
 }
+# Keys that are unknown for a reason worth saying (a PolicyStatements item).
+_UNKNOWN_WORDS = {
+    "Resource": "ECR repository policies take no Resource (the repository is the resource); remove it",
+    "NotResource": "ECR repository policies take no NotResource (the repository is the resource); remove it",
+}
+
 # List properties whose items share one definition (and so one message).
 _ITEM_KINDS = {
     "AdditionalPushAccountIds": "AccountId",
@@ -289,6 +297,9 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         problems = []
         for key in value:
             if key in allowed:
+                continue
+            if key in _UNKNOWN_WORDS and "PolicyStatements" in location:
+                problems.append(Problem(location + (key,), _UNKNOWN_WORDS[key]))
                 continue
             close = difflib.get_close_matches(str(key), allowed, n=1)
             fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"

@@ -215,13 +215,23 @@ def check(
                                            f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
                                            f"at most {MAX_USER_TAGS}")
             )
-        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
+        statements = settings.get("PolicyStatements")
+        statements = statements if isinstance(statements, list) else []  # an intrinsic, accepted by the CLI
+        for path, message in access.statement_problems(statements, allow_intrinsics=allow_intrinsics):
+            location = at("PolicyStatements") + path
+            if (location, message) not in reported:
+                reported.add((location, message))
+                problems.append(Problem(location, message))
+        extra = [s for s in statements if isinstance(s, dict)]
+        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings), extra=extra)
         if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
+            makers = "grants and PolicyStatements make" if extra else "grants make"
             problems.append(
                 Problem(
                     where,
-                    f"grants make a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
-                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs",
+                    f"{makers} a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
+                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs"
+                    f"{', or shorten PolicyStatements' if extra else ''}",
                 )
             )
         repos[full] = RepoSpec(
