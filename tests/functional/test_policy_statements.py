@@ -175,3 +175,16 @@ def test_statements_with_foreign_ones_too_large_fail_before_any_write(aws, ecr):
     assert response.status == "FAILED" and "'app/api'" in response.reason and "10240" in response.reason
     assert calls.writes == []
     assert snapshot(ecr) == before
+
+
+def test_a_hand_changed_declared_statement_is_repaired_by_a_reconcile_token(aws, ecr):
+    stack = Resource()
+    props = {"EcrRepositories": {"app/api": {"PolicyStatements": [AUDIT_READ]}}}
+    assert stack.create(props).ok
+    changed = policy(ecr, "app/api")
+    changed["Statement"][0]["Action"] = "ecr:*"
+    changed["Statement"].append(LAMBDA_STATEMENT)
+    ecr.set_repository_policy(repositoryName="app/api", policyText=json.dumps(changed))
+    response = stack.update({**props, "ReconcileToken": "1"})
+    assert response.ok, response.reason
+    assert policy(ecr, "app/api")["Statement"] == [LAMBDA_STATEMENT, AUDIT_READ]

@@ -129,11 +129,14 @@ def build_policy(partition: str, pull: list[str], push: list[str], *, region: st
     return {"Version": VERSION, "Statement": statements} if statements else None
 
 
-def statement_problems(statements: list[Any], *, allow_intrinsics: bool = False) -> list[tuple[tuple[str | int, ...], str]]:
+Path = tuple[str | int, ...]
+
+
+def statement_problems(statements: list[Any], *, allow_intrinsics: bool = False) -> list[tuple[Path, str]]:
     """What ECR or IAM would refuse in a list of PolicyStatements, or what would break ownership, as
     (path within the list, message) pairs. The schema has checked the keys, Sid's form and Effect.
     ``allow_intrinsics`` (a template read by the CLI): a value that is an intrinsic function passes."""
-    found: list[tuple[tuple[str | int, ...], str]] = []
+    found: list[tuple[Path, str]] = []
 
     def resolved(value: Any) -> bool:
         return not (allow_intrinsics and is_intrinsic(value))
@@ -174,16 +177,18 @@ def statement_problems(statements: list[Any], *, allow_intrinsics: bool = False)
 
 
 def _strings_ok(value: Any, pattern: re.Pattern[str] | None = None, resolved: Any = lambda v: True) -> bool:
+    """A non-empty string or list of them (each matching ``pattern``); unresolved intrinsics pass."""
     values = value if isinstance(value, list) else [value]
-    return bool(values) and all(not resolved(v) or (isinstance(v, str) and v and (pattern is None or pattern.fullmatch(v)))
-                                for v in values)
+    return bool(values) and all(
+        not resolved(v) or (isinstance(v, str) and v and (pattern is None or pattern.fullmatch(v))) for v in values)
 
 
 def _principal_ok(value: Any, resolved: Any = lambda v: True) -> bool:
     if value == "*":
         return True
     return isinstance(value, dict) and bool(value) and all(
-        kind in PRINCIPAL_KINDS and (not resolved(who) or _strings_ok(who, None, resolved)) for kind, who in value.items())
+        kind in PRINCIPAL_KINDS and (not resolved(who) or _strings_ok(who, None, resolved))
+        for kind, who in value.items())
 
 
 def dump(policy: dict[str, Any]) -> str:
