@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from ecr_repos.core.schema import coerce, load_schema, schema_problems
+from ecr_repos.core.schema import coerce, load_schema, resolve, schema_problems
 from tests.support.fuzz import examples
 
 
@@ -144,7 +146,31 @@ def test_intrinsics_are_accepted_only_when_asked():
 def test_schema_is_the_shipped_file():
     schema = load_schema()
     assert schema["properties"]["EcrRepositories"]["propertyNames"]["maxLength"] == 256
-    assert schema["definitions"]["ExpirationRule"]["properties"]["Days"]["minimum"] == 1
+    assert resolve(schema["definitions"]["ExpirationRule"]["properties"]["Days"])["minimum"] == 1
+
+
+def test_the_schema_defines_each_shape_once():
+    """Issue 20 item 4: a field that two places share is one definition (``$ref``), so a fix to one
+    (ArchiveRules' TagPattern lacked ExpirationRules' control-character rule) reaches both. Plain
+    booleans are the one shape allowed to repeat."""
+    seen: dict[str, list[str]] = {}
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            if "type" in node or "pattern" in node:
+                shape = {k: v for k, v in node.items() if k not in ("description", "default")}
+                if shape != {"type": "boolean"}:
+                    seen.setdefault(json.dumps(shape, sort_keys=True), []).append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}/{index}")
+
+    walk(load_schema(), "#")
+    assert {shape: paths for shape, paths in seen.items() if len(paths) > 1} == {}
+    rules = load_schema()["definitions"]
+    assert rules["ExpirationRule"]["properties"]["TagPattern"] == rules["ArchiveRule"]["properties"]["TagPattern"]
 
 
 # --- the validity fast path agrees with jsonschema ---------------------------------------------
@@ -158,11 +184,12 @@ _KEYS = ["ServiceToken", "EcrRepositories", "Tags", "EmptyOnDelete", "AdoptExist
          "IsImmutable", "ExpireAllImages", "ExpirationRules", "LifecyclePolicyText", "AdditionalPushAccountIds",
          "AdditionalPullAccountIds", "ScanOnPush", "TagPattern", "Days", "app/api", "App", "aws:x", "team",
          "RepositoryDefaults", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays", "MutableTagPatterns",
-         "ImmutableTagPatterns", "Encryption", "KmsKey", "DaysSincePull", "KeepLast"]
+         "ImmutableTagPatterns", "Encryption", "KmsKey", "DaysSincePull", "KeepLast",
+         "NamePrefix", "PolicyStatements", "Sid", "Effect", "Principal", "Action", "Condition", "Resource"]
 _SCALARS = st.one_of(
     st.booleans(), st.integers(-3, 4000), st.floats(allow_nan=False), st.none(),
     st.sampled_from(["true", "false", "7", "-1", "111111111111", "12345", "dev-*", "a*b*c*d*e", "x" * 120, "", "app/api",
-                     "KMS", "AES256", "latest", "a/b"]),
+                     "KMS", "AES256", "latest", "a/b", "dev/", "EcrReposAudit", "Allow", "Deny", "7.0", "2147483648"]),
     st.text(max_size=8),
 )
 _VALUES = st.recursive(
@@ -187,13 +214,17 @@ def _valid_document():
         "AdditionalPullAccountIds": st.lists(st.sampled_from(["111111111111", "222222222222"]), unique=True),
         "Tags": st.dictionaries(st.sampled_from(["team", "svc"]),
                                 st.text(st.characters(blacklist_categories=("Cc",)), max_size=5), max_size=2),
-        "EmptyOnDelete": st.booleans()})
+        "EmptyOnDelete": st.booleans(),
+        "PolicyStatements": st.lists(st.builds(
+            lambda sid, effect: {"Sid": sid, "Effect": effect, "Principal": "*", "Action": "ecr:DescribeImages",
+                                 "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+            st.sampled_from(["EcrReposA", "EcrReposB1"]), st.sampled_from(["Allow", "Deny"])), max_size=2)})
     names = st.sampled_from(["app/api", "ab", "team/x-y.z_w", "x" * 256])
     return st.fixed_dictionaries(
         {"ServiceToken": st.just("arn:aws:lambda:us-east-1:123456789012:function:p"),
          "EcrRepositories": st.dictionaries(names, repo.filter(_fits), max_size=3)},
         optional={"AdoptExisting": st.booleans(), "EmptyOnDelete": st.booleans(), "ServiceTimeout": st.integers(1, 3600),
-                  "ReconcileToken": st.text(max_size=20)})
+                  "ReconcileToken": st.text(max_size=20), "NamePrefix": st.sampled_from(["", "dev/", "a-", "x"])})
 
 
 def _fits(repo):

@@ -67,6 +67,11 @@ def _with(**repo: object) -> dict[str, object]:
         (_with(AdditionalPullAccountIds=["11111111111\r1"]), "EcrRepositories.app/z.AdditionalPullAccountIds[0]"),
         (_with(ExpirationRules=[{"TagPattern": "dev-*\n", "Days": 7}]), "EcrRepositories.app/z.ExpirationRules[0].TagPattern"),
         (_with(ExpirationRules=[{"TagPattern": "v\x1b1", "Days": 7}]), "EcrRepositories.app/z.ExpirationRules[0].TagPattern"),
+        # issue 20 item 4: ArchiveRules share ExpirationRules' TagPattern definition
+        (_with(ArchiveRules=[{"TagPattern": "dev-*\n", "Days": 7}]), "EcrRepositories.app/z.ArchiveRules[0].TagPattern"),
+        (_with(ArchiveRules=[{"TagPattern": "v\x1b1", "DaysSincePull": 7}]), "EcrRepositories.app/z.ArchiveRules[0].TagPattern"),
+        ({"RepositoryDefaults": {"ArchiveRules": [{"TagPattern": "a\x7f", "Days": 7}]}, "EcrRepositories": {"app/a": {}}},
+         "RepositoryDefaults.ArchiveRules[0].TagPattern"),
         ({"Tags": {"team\n": "a"}, "EcrRepositories": {"app/a": {}}}, "Tags.'team\\n'"),
         (_with(Tags={"team": "platform\n"}), "EcrRepositories.app/z.Tags.team"),
     ],

@@ -33,7 +33,7 @@ RETENTION = {
             "Tags": {"tier": "api"},
         },
         "app/web": {"IsImmutable": False, "Encryption": "AES256"},
-        "app/batch": {"Encryption": "KMS_DSSE"},
+        "app/batch": {"Encryption": "KMS"},
     },
 }
 
@@ -60,7 +60,7 @@ def test_create_applies_retention_exclusions_encryption_and_defaults(aws, ecr):
     # encryption: the default key, replaced by the repository's own Encryption (KmsKey goes with it)
     assert api["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": KEY}
     assert web["encryptionConfiguration"] == {"encryptionType": "AES256"}
-    assert batch["encryptionConfiguration"]["encryptionType"] == "KMS_DSSE"
+    assert batch["encryptionConfiguration"]["encryptionType"] == "KMS"
     assert batch["encryptionConfiguration"].get("kmsKey") != KEY
 
     # the repository's own ExpirationRules replace the defaults' (lists are not merged)
@@ -154,7 +154,7 @@ def test_adopting_a_repository_with_other_encryption_fails_and_names_both(aws, e
     ({"Encryption": "KMS", "KmsKey": KEY.rsplit("/", 1)[1]}, True),  # a key id matches the key's ARN
     ({"Encryption": "KMS", "KmsKey": "alias/other"}, True),  # an alias is not resolvable: the type decides
     ({"Encryption": "KMS", "KmsKey": KEY.replace("1234abcd", "99999999")}, False),
-    ({"Encryption": "KMS_DSSE"}, False),
+    ({"Encryption": "AES256"}, False),
 ])
 def test_adoption_compares_encryption_sensibly(aws, ecr, declared, ok):
     ecr.create_repository(repositoryName="app/api", encryptionConfiguration={"encryptionType": "KMS", "kmsKey": KEY})
@@ -268,3 +268,69 @@ def test_fidelity_moto_rejects_what_ecr_rejects(ecr, selection, action):
     with pytest.raises(ClientError) as info:
         _put(ecr, {"rulePriority": 1, "selection": {"tagStatus": "any", **selection}, "action": action})
     assert info.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+# --- Issue 20 item 5: KMS_DSSE only where ECR offers it (the AWS GovCloud (US) Regions) ---------------
+
+from dataclasses import dataclass  # noqa: E402
+
+import boto3  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+
+@dataclass
+class GovResource(Resource):
+    """A stack in a region of the aws-us-gov partition (its stack ARN says so)."""
+
+    @property
+    def stack_id(self) -> str:
+        return f"arn:{'aws-us-gov' if self.region.startswith('us-gov-') else 'aws'}:cloudformation:{self.region}:" \
+               f"{self.account}:stack/{self.stack_name}/{self.stack_uuid}"
+
+
+DSSE_PROPS = {"EcrRepositories": {"app/api": {}, "app/batch": {"Encryption": "KMS_DSSE"}}}
+DSSE_REASON = ("Invalid properties: EcrRepositories.app/batch.Encryption: KMS_DSSE (dual-layer) is offered only in "
+               "the AWS GovCloud (US) Regions, not in {region}; use KMS, or deploy the stack in us-gov-west-1 or "
+               "us-gov-east-1")
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "cn-north-1"])
+def test_dsse_outside_govcloud_fails_before_any_write_naming_the_field(aws, monkeypatch, region):
+    monkeypatch.setenv("AWS_REGION", region)
+    with recorded_calls() as calls:
+        response = GovResource(region=region).create(DSSE_PROPS)
+    assert response.status == "FAILED"
+    assert response.reason == DSSE_REASON.format(region=region)
+    assert calls.writes == []
+    assert boto3.client("ecr", region_name=region).describe_repositories()["repositories"] == []
+
+
+def test_dsse_from_repository_defaults_is_reported_at_the_default(aws):
+    response = GovResource().create({"RepositoryDefaults": {"Encryption": "KMS_DSSE"},
+                                     "EcrRepositories": {"app/api": {}, "app/web": {}}})
+    assert response.reason == ("Invalid properties: RepositoryDefaults.Encryption: KMS_DSSE (dual-layer) is offered "
+                               "only in the AWS GovCloud (US) Regions, not in us-east-1; use KMS, or deploy the stack "
+                               "in us-gov-west-1 or us-gov-east-1")
+
+
+def test_dsse_in_govcloud_creates_dual_layer_repositories(aws, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "us-gov-west-1")
+    response = GovResource(region="us-gov-west-1").create(DSSE_PROPS)
+    assert response.ok, response.reason
+    assert response.data["Registry"] == "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"
+    gov = boto3.client("ecr", region_name="us-gov-west-1")
+    batch = gov.describe_repositories(repositoryNames=["app/batch"])["repositories"][0]
+    assert batch["encryptionConfiguration"]["encryptionType"] == "KMS_DSSE"
+    assert batch["repositoryArn"].startswith("arn:aws-us-gov:ecr:us-gov-west-1:")
+
+
+def test_the_tests_moto_refuses_dsse_outside_govcloud_as_ecr_does(aws):
+    """tests/support/ecr_fidelity.py, section "dual-layer encryption"."""
+    with pytest.raises(ClientError) as error:
+        boto3.client("ecr", region_name="us-east-1").create_repository(
+            repositoryName="app/x", encryptionConfiguration={"encryptionType": "KMS_DSSE"})
+    assert error.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "encryptionConfiguration.encryptionType" in error.value.response["Error"]["Message"]
+    gov = boto3.client("ecr", region_name="us-gov-east-1")
+    gov.create_repository(repositoryName="app/x", encryptionConfiguration={"encryptionType": "KMS_DSSE"})
+    assert gov.describe_repositories()["repositories"][0]["encryptionConfiguration"]["encryptionType"] == "KMS_DSSE"

@@ -128,3 +128,23 @@ def test_an_account_root_given_as_id_and_as_arn_is_named_once():
     pull, push = statements["Statement"]
     assert pull["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
     assert push["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
+
+
+# --- PolicyStatements (issue 20 item 11) -----------------------------------------------------------
+
+
+def test_statement_problems_accept_intrinsics_only_when_asked():
+    statement = {"Sid": "EcrReposAudit", "Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${A}:root"}},
+                 "Action": {"Ref": "Actions"}, "Condition": {"Ref": "C"}}
+    assert access.statement_problems([statement], allow_intrinsics=True) == []
+    assert [path for path, _ in access.statement_problems([statement])] == [(0, "Principal"), (0, "Action"),
+                                                                            (0, "Condition")]
+
+
+def test_declared_statements_are_owned_and_come_after_the_generated_ones():
+    extra = {"Sid": "EcrReposAudit", "Effect": "Deny", "Principal": "*", "Action": "ecr:*"}
+    doc = access.build_policy("aws", ["111111111111"], [], extra=[extra])
+    assert [s["Sid"] for s in doc["Statement"]] == ["EcrReposPull", "EcrReposAudit"]
+    assert all(access.is_ours(s) for s in doc["Statement"])
+    merged = access.merge(access.dump({"Version": access.VERSION, "Statement": [extra, {"Sid": "Other"}]}), None)
+    assert json.loads(merged)["Statement"] == [{"Sid": "Other"}]  # dropped from the template: removed

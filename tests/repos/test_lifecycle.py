@@ -69,7 +69,7 @@ def test_canonical_ignores_order_and_spacing():
         ([rule(1, "tagged", tagPatternList=["*a*b*c*d*"])], ["rules[0]: tag pattern '*a*b*c*d*' may hold at most 4 '*'"]),
         ([rule(1, "untagged", countUnit=None)], ['rules[0]: sinceImagePushed needs "countUnit": "days"']),
         ([rule(1, "untagged", countType="imageCountMoreThan")], ["rules[0]: imageCountMoreThan takes no countUnit; remove it"]),
-        ([rule(1, "untagged", countNumber=0)], ["rules[0].selection.countNumber must be a whole number >= 1"]),
+        ([rule(1, "untagged", countNumber=0)], ["rules[0].selection.countNumber must be a whole number from 1 to 2147483647"]),
         ([rule(1, "untagged"), rule(2, "untagged")], ['at most one rule may have tagStatus "untagged"']),
         ([rule(1, "any"), rule(2, "any")], ['at most one rule may have tagStatus "any"']),
         ([rule(i, "tagged", tagPatternList=[f"t{i}*"]) for i in range(1, 52)], ["has 51 rules; ECR allows at most 50"]),

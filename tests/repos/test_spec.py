@@ -184,3 +184,26 @@ def test_reconcile_token_is_any_string_and_defaults_to_empty():
     with pytest.raises(InvalidProperties) as raised:
         spec.parse(props({"app/api": {}}, ReconcileToken="x" * 257))
     assert "ReconcileToken" in str(raised.value) and "at most 256 characters" in str(raised.value)
+
+
+# --- NamePrefix (issue 20 item 10) -----------------------------------------------------------------
+
+
+def test_name_prefix_goes_before_every_key_and_problems_name_the_key():
+    s = spec.parse(props({"app/api": {"ScanOnPush": False}, "tools": {}}, NamePrefix="dev/"))
+    assert s.names == ["dev/app/api", "dev/tools"] and s.name_prefix == "dev/"
+    assert s.repos["dev/app/api"].name == "dev/app/api" and s.repos["dev/app/api"].scan_on_push is False
+    _, problems = spec.check(props({"app/api": {"ExpirationRules": [{"TagPattern": "a", "Days": 0}]}},
+                                   NamePrefix="dev/"))
+    assert [p.path for p in problems] == ["EcrRepositories.app/api.ExpirationRules[0].Days"]
+
+
+def test_best_effort_readers_of_old_properties_use_the_full_names():
+    old = props({"app/api": {"EmptyOnDelete": True, "Tags": {"a": "1"}}, "tools": {}}, NamePrefix="dev/",
+                Unknown="from an older release")
+    assert spec.declared_names(old) == ["dev/app/api", "dev/tools"]
+    assert spec.empty_on_delete_of(old, "dev/app/api") is True
+    assert spec.empty_on_delete_of(old, "dev/tools") is False
+    previous = spec.previous(old)
+    assert previous.names == ["dev/app/api", "dev/tools"]
+    assert previous.repos["dev/app/api"].tag_map == {"a": "1"}

@@ -45,7 +45,7 @@ def _add_by_hand(ecr, repo: str, *statements: dict) -> None:
     """What Lambda (or a person) does: read the policy, append a statement, write it back."""
     current = _policy(ecr, repo) or {"Version": "2012-10-17", "Statement": []}
     current["Statement"] = list(current["Statement"]) + list(statements)
-    ecr.set_repository_policy(repositoryName=repo, policyText=json.dumps(current))
+    ecr.set_repository_policy(repositoryName=repo, policyText=json.dumps(current, ensure_ascii=False))
 
 
 def _foreign(policy: dict | None) -> list[dict]:
@@ -164,3 +164,54 @@ def test_the_tests_moto_refuses_a_policy_over_ecr_limit_as_ecr_does(ecr):
     with pytest.raises(ClientError, match="less than or equal to 10240"):
         ecr.set_repository_policy(repositoryName="app/api",
                                   policyText=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+
+
+# Issue 20 item 3: ECR counts characters. A foreign statement of 2,100 non-ASCII characters is 2,100
+# characters, not 12,600 (each one escaped as \uXXXX).
+NON_ASCII = "é" * 1050 + "日" * 1050
+NOTE_STATEMENT = {"Sid": "Notiz", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                  "Action": "ecr:DescribeImages", "Condition": {"StringEquals": {"aws:PrincipalTag/note": NON_ASCII}}}
+
+
+def test_non_ascii_foreign_statement_counts_its_characters_and_stays_itself(ecr):
+    stack = Resource()
+    assert stack.create({"EcrRepositories": {"app/api": {}}}).ok
+    _add_by_hand(ecr, "app/api", NOTE_STATEMENT)
+    accounts = [f"{300000000000 + i}" for i in range(20)]
+    response = stack.update({"EcrRepositories": {"app/api": {"AdditionalPullAccountIds": accounts}}})
+    assert response.ok, response.reason
+    text = snapshot(ecr)["app/api"]["policy"]
+    assert NON_ASCII in text and "\\u" not in text  # sent as characters, not escapes
+    assert len(text) < 4000
+    assert _foreign(json.loads(text)) == [NOTE_STATEMENT]
+
+
+def test_oversized_message_counts_non_ascii_characters_as_ecr_does(ecr):
+    stack = Resource()
+    assert stack.create({"EcrRepositories": {"app/api": {}}}).ok
+    huge = {**NOTE_STATEMENT, "Condition": {"StringEquals": {"aws:PrincipalTag/note": "日" * 9000}}}
+    _add_by_hand(ecr, "app/api", huge)
+    foreign = len(json.dumps(huge, separators=(",", ":"), ensure_ascii=False))
+    many = [f"{300000000000 + i}" for i in range(60)]
+    with recorded_calls() as calls:
+        response = stack.update({"EcrRepositories": {"app/api": {"AdditionalPullAccountIds": many}}})
+    assert response.status == "FAILED"
+    assert f", {foreign} of them statements others wrote" in response.reason
+    assert calls.writes == []
+
+
+def test_the_tests_moto_counts_policy_characters_as_ecr_does(ecr):
+    """tests/support/ecr_fidelity.py: 10,240 characters, however many bytes or escapes they make."""
+    ecr.create_repository(repositoryName="app/api")
+
+    def policy(length: int) -> str:
+        statement = {**NOTE_STATEMENT, "Condition": {"StringEquals": {"aws:PrincipalTag/note": ""}}}
+        bare = json.dumps({"Version": "2012-10-17", "Statement": [statement]}, ensure_ascii=False)
+        statement["Condition"]["StringEquals"]["aws:PrincipalTag/note"] = "日" * (length - len(bare))
+        text = json.dumps({"Version": "2012-10-17", "Statement": [statement]}, ensure_ascii=False)
+        assert len(text) == length
+        return text
+
+    ecr.set_repository_policy(repositoryName="app/api", policyText=policy(10240))  # 30,000+ bytes of UTF-8
+    with pytest.raises(ClientError, match="less than or equal to 10240"):
+        ecr.set_repository_policy(repositoryName="app/api", policyText=policy(10241))

@@ -29,6 +29,7 @@ def install() -> None:
     _install_lifecycle_grammar()
     _install_policy_size()
     _install_tag_quota()
+    _install_dsse_regions()
     _install_request_rate()
 
 
@@ -181,6 +182,10 @@ def _install_lifecycle_grammar() -> None:
 # botocore's service model: shape RepositoryPolicyText has "max": 10240 (botocore itself checks only
 # minimums client-side, so the service refuses a longer text); FACTS.md: "at most 10,240 characters".
 # moto 5.2 stores any length. ECR answers such a text with its standard validation error.
+# ECR counts characters of the policy text, as the shape's length constraint does: a non-ASCII
+# character is one, however the request's JSON escapes it on the wire (botocore sends "\u00e9" for
+# "é"). moto hands over the text decoded from the request, so ``len`` counts what ECR counts; a text
+# that itself holds the six characters ``\u00e9`` (a sender's json.dumps with ensure_ascii) counts six.
 
 POLICY_TEXT_MAX = 10240
 
@@ -201,6 +206,34 @@ def _install_policy_size() -> None:
         return original(self, registry_id, repository_name, policy_text)
 
     ECRBackend.set_repository_policy = set_repository_policy  # type: ignore[method-assign]
+
+
+# --- dual-layer encryption (KMS_DSSE) in the AWS GovCloud (US) Regions only --------------------------
+# Source: ECR user guide, "Encryption at rest": "Dual-layer server-side encryption with AWS KMS (DSSE-KMS)
+# is only available in the AWS GovCloud (US) Regions". botocore's EncryptionType enum lists KMS_DSSE for
+# every region, and moto 5.2 stores it anywhere. The exact error ECR returns elsewhere is not documented;
+# this fixture answers with ECR's generic parameter error naming the field (the provider must never get
+# this far: it refuses KMS_DSSE outside GovCloud before any write).
+
+
+def dsse_offered(region: str) -> bool:
+    return region.startswith("us-gov-")
+
+
+def _install_dsse_regions() -> None:
+    from moto.ecr import models
+    from moto.ecr.exceptions import InvalidParameterException
+
+    create_repository = models.ECRBackend.create_repository
+
+    def create_where_offered(self, repository_name, registry_id, encryption_config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if (encryption_config or {}).get("encryptionType") == "KMS_DSSE" and not dsse_offered(self.region_name):
+            raise InvalidParameterException(
+                "Invalid parameter at 'encryptionConfiguration.encryptionType' failed to satisfy constraint: "
+                f"'KMS_DSSE is not supported in {self.region_name}'")
+        return create_repository(self, repository_name, registry_id, encryption_config, *args, **kwargs)
+
+    models.ECRBackend.create_repository = create_where_offered
 
 
 # --- the tag quota: at most 50 tags per repository -----------------------------------------------

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 # finds in a plugin module's namespace, and CfnLintJsonSchema itself is one.
 import cfnlint.jsonschema as _jsonschema
 import cfnlint.rules.jsonschema as _jsonschema_rules
+from cfnlint.jsonschema._keywords_cfn import cfn_type as _cfn_type
 
 SCHEMA_ENV = "ECR_REPOS_SCHEMA"
 RESOURCE_TYPE = "Custom::EcrRepos"
@@ -95,7 +96,10 @@ class EcrReposProperties(_jsonschema_rules.CfnLintJsonSchema):
     def extend_validator(self, validator, schema, context, validators=None):
         # cfn-lint searches a pattern with Python's re, whose "$" also matches before a trailing
         # newline; provider/ecr_repos/core/schema.py compiles the schema's patterns with their ECMA-262 meaning.
-        return super().extend_validator(validator, schema, context, {**(validators or {}), "pattern": _pattern})
+        # Its "integer" takes anything int() takes (7.5 passes, "7.0" fails): whole numbers are
+        # decided as the Lambda decides them (core/schema.py's whole_number).
+        return super().extend_validator(validator, schema, context,
+                                        {**(validators or {}), "pattern": _pattern, "type": _type})
 
     def _iter_errors(self, validator, instance):
         seen: set[tuple[str, tuple[Any, ...]]] = set()
@@ -146,6 +150,15 @@ def _pattern(validator: Any, text: Any, instance: Any, schema: dict[str, Any]) -
     value = instance if isinstance(instance, str) else json.dumps(instance)
     if not _schema.compile_pattern(text).search(value):
         yield _jsonschema.ValidationError(f"{value!r} does not match {text!r}")
+
+
+def _type(validator: Any, kinds: Any, instance: Any, schema: dict[str, Any]) -> Any:
+    """cfn-lint's ``type`` keyword, with ``integer`` meaning what the provider coerces to one."""
+    if kinds == "integer" and isinstance(instance, (str, int, float, bool)):
+        if _schema.whole_number(instance) is None:
+            yield _jsonschema.ValidationError(f"{instance!r} is not of type 'integer'")
+        return
+    yield from _cfn_type(validator, kinds, instance, schema)
 
 
 def _with_message(err: Any, message: str) -> Any:

@@ -18,7 +18,9 @@ from typing import Any
 from .errors import Problem
 
 SCHEMA_FILE = "ecr-repos.schema.json"
-_INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
+# A whole number as CloudFormation sends one: it turns every scalar into a string, and a template's
+# ``7.0`` arrives as "7.0". JSON Schema counts 7.0 as an integer, so "7.0" is one too; "7.5" is not.
+_INT_TEXT = re.compile(r"^[+-]?[0-9]+(?:\.0+)?$")
 
 
 def schema_path() -> Path:
@@ -118,10 +120,9 @@ def coerce(value: Any, node: dict[str, Any] | None = None) -> Any:
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     if kind == "integer":
-        if isinstance(value, str) and _INT_TEXT.match(value.strip()):
-            return int(value.strip())
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
+        number = whole_number(value)
+        if number is not None:
+            return number
     if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if kind == "object" and isinstance(value, dict):
@@ -139,6 +140,21 @@ def coerce(value: Any, node: dict[str, Any] | None = None) -> Any:
     if kind == "array" and isinstance(value, list) and isinstance(node.get("items"), dict):
         return [coerce(item, node["items"]) for item in value]
     return value
+
+
+def whole_number(value: Any) -> int | None:
+    """The integer a property value stands for, or ``None``: one rule for the Lambda, ``ecr-repos
+    validate`` and the cfn-lint rule. ``7``, ``7.0``, ``"7"`` and ``"7.0"`` are 7 (CloudFormation sends
+    the template's ``7.0`` as ``"7.0"``); ``7.5``, ``"7.5"``, ``"1e3"`` and booleans are not whole numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _INT_TEXT.match(value.strip()):
+        return int(value.strip().split(".")[0])
+    return None
 
 
 def is_intrinsic(value: Any) -> bool:
@@ -178,11 +194,21 @@ _PATTERN_WORDS = {
     "ImmutableTagPatterns": "must be 1-128 letters, digits, '.', '_', '-' or '*' (ECR's tag filter)",
     "PrincipalArn": "must be the ARN of an IAM role, user or account root, like arn:aws:iam::123456789012:role/ci",
     "OrganizationId": "must be an AWS Organizations id, like o-a1b2c3d4e5",
+    "Sid": ("must be EcrRepos followed by letters and digits (the provider owns the statements whose Sid starts "
+            "with EcrRepos), like EcrReposAuditRead"),
+    "NamePrefix": ("must be lowercase letters and digits separated by '.', '_', '__', '-' or '/', and may end in "
+                   "one of those separators, like 'dev/' or 'team-a-'"),
     "OrganizationalUnitPath": (
         "must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
         "(a whole organization: use OrganizationIds)"
     ),
 }
+# Keys that are unknown for a reason worth saying (a PolicyStatements item).
+_UNKNOWN_WORDS = {
+    "Resource": "ECR repository policies take no Resource (the repository is the resource); remove it",
+    "NotResource": "ECR repository policies take no NotResource (the repository is the resource); remove it",
+}
+
 # List properties whose items share one definition (and so one message).
 _ITEM_KINDS = {
     "AdditionalPushAccountIds": "AccountId",
@@ -200,6 +226,9 @@ _MINIMUM_WORDS = {
     "ExpireArchivedAfterDays": "must be at least 90, ECR's minimum archive duration",
     "KeepUntagged": "must be at least 1 (ECR keeps 1 or more)",
 }
+
+# ECR's countNumber (every count and day number of a lifecycle rule) is a 32-bit signed integer.
+MAX_COUNT = 2147483647
 
 # A setting that one beside it in the same object rules out (schema: ``then: {not: {required: [key]}}``).
 _EXCLUDED_WORDS = {
@@ -269,6 +298,9 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         for key in value:
             if key in allowed:
                 continue
+            if key in _UNKNOWN_WORDS and "PolicyStatements" in location:
+                problems.append(Problem(location + (key,), _UNKNOWN_WORDS[key]))
+                continue
             close = difflib.get_close_matches(str(key), allowed, n=1)
             fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
             problems.append(Problem(location + (key,), f"unknown key; {fix}"))
@@ -302,7 +334,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
             return [Problem(location, f"takes only one of {names}, got {' and '.join(given)}; keep one")]
         return []  # a missing TagPattern or an unknown key: reported by their own keywords
     if keyword == "maximum":
-        return [Problem(location, f"must be at most {error.validator_value}, got {value!r}")]
+        why = " (ECR's countNumber is a 32-bit integer)" if error.validator_value == MAX_COUNT else ""
+        return [Problem(location, f"must be at most {error.validator_value}{why}, got {value!r}")]
     if keyword == "pattern":
         field = next((str(p) for p in reversed(location) if isinstance(p, str)), "")
         kind = next((_ITEM_KINDS[part] for part in location if isinstance(part, str) and part in _ITEM_KINDS), None)

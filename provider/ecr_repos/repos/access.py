@@ -7,6 +7,9 @@ with a source-ARN condition.
 
 Ownership is per statement, not per policy: the provider owns exactly the statements whose Sid
 starts with ``EcrRepos`` (the Sids ``EcrReposPull``/``EcrReposPush`` of earlier releases included).
+A template's own PolicyStatements (the escape hatch: any statement, Deny included) carry such a Sid
+too, so they are the provider's like the generated ones: written after them, and removed when the
+template drops them; least privilege is then the template's choice.
 Every other statement (AWS Lambda's ``LambdaECRImageRetrievalPolicy`` above all) is foreign: it is
 kept, in its order, by every write; the policy is deleted only when no foreign statement remains.
 """
@@ -17,6 +20,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ..core.schema import is_intrinsic
 
 SID_PREFIX = "EcrRepos"
 MAX_POLICY_CHARS = 10240  # ECR's limit on policyText (botocore: RepositoryPolicyText max 10240)
@@ -41,6 +46,11 @@ LAMBDA_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 _ARN_PARTITION = re.compile(r"^arn:([^:]*):")
+# Every Sid build_statements writes: a PolicyStatements item may not take one.
+GENERATED_SIDS = ("EcrReposPull", "EcrReposPush", "EcrReposPullOrg", "EcrReposPushOrg", "EcrReposPullOrgPath",
+                  "EcrReposPushOrgPath", "EcrReposLambdaPull", "EcrReposLambdaAccount")
+PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+_ACTION = re.compile(r"^(?:\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
 
 
 @dataclass(frozen=True)
@@ -111,20 +121,85 @@ def build_statements(partition: str, region: str, grants: Grants) -> list[dict[s
 
 
 def build_policy(partition: str, pull: list[str], push: list[str], *, region: str = "*",
-                 grants: Grants | None = None) -> dict[str, Any] | None:
-    """The policy of the provider's statements alone, or ``None`` when nobody else has access."""
+                 grants: Grants | None = None, extra: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """The policy of the provider's statements alone (the generated ones, then ``extra``, the
+    template's PolicyStatements), or ``None`` when it has none."""
     grants = grants or Grants(pull_accounts=tuple(pull), push_accounts=tuple(push))
-    statements = build_statements(partition, region, grants)
+    statements = build_statements(partition, region, grants) + list(extra or [])
     return {"Version": VERSION, "Statement": statements} if statements else None
 
 
+Path = tuple[str | int, ...]
+
+
+def statement_problems(statements: list[Any], *, allow_intrinsics: bool = False) -> list[tuple[Path, str]]:
+    """What ECR or IAM would refuse in a list of PolicyStatements, or what would break ownership, as
+    (path within the list, message) pairs. The schema has checked the keys, Sid's form and Effect.
+    ``allow_intrinsics`` (a template read by the CLI): a value that is an intrinsic function passes."""
+    found: list[tuple[Path, str]] = []
+
+    def resolved(value: Any) -> bool:
+        return not (allow_intrinsics and is_intrinsic(value))
+
+    first: dict[str, int] = {}
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, dict):
+            continue  # the schema's problem
+        sid = statement.get("Sid")
+        if sid in GENERATED_SIDS:
+            found.append(((index, "Sid"), f"is the Sid of a statement the provider generates; choose another, "
+                                          f"like {sid}Extra"))
+        elif isinstance(sid, str) and sid in first:
+            found.append(((index, "Sid"), f"repeats the Sid of PolicyStatements[{first[sid]}]; each Sid is unique "
+                                          "in a repository"))
+        elif isinstance(sid, str):
+            first[sid] = index
+        for key, other in (("Principal", "NotPrincipal"), ("Action", "NotAction")):
+            given = [k for k in (key, other) if k in statement]
+            if len(given) != 1:
+                fix = "add one" if not given else "keep one"
+                found.append(((index,), f"needs exactly one of {key} and {other}; {fix}"))
+        for key in ("Principal", "NotPrincipal"):
+            if key in statement and resolved(statement[key]) and not _principal_ok(statement[key], resolved):
+                found.append(((index, key), f'must be "*" or a map of {", ".join(PRINCIPAL_KINDS)} to a string '
+                                            "or a list of strings"))
+        for key in ("Action", "NotAction"):
+            if key in statement and resolved(statement[key]) and not _strings_ok(statement[key], _ACTION, resolved):
+                found.append(((index, key), "must be an action like ecr:BatchGetImage (wildcards allowed), or a "
+                                            "non-empty list of them"))
+        condition = statement.get("Condition")
+        if condition is not None and resolved(condition) and not (
+                isinstance(condition, dict) and condition
+                and all(isinstance(v, dict) and v or not resolved(v) for v in condition.values())):
+            found.append(((index, "Condition"), "must map each operator (like StringEquals) to a map of condition "
+                                                "keys to values"))
+    return found
+
+
+def _strings_ok(value: Any, pattern: re.Pattern[str] | None = None, resolved: Any = lambda v: True) -> bool:
+    """A non-empty string or list of them (each matching ``pattern``); unresolved intrinsics pass."""
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(
+        not resolved(v) or (isinstance(v, str) and v and (pattern is None or pattern.fullmatch(v))) for v in values)
+
+
+def _principal_ok(value: Any, resolved: Any = lambda v: True) -> bool:
+    if value == "*":
+        return True
+    return isinstance(value, dict) and bool(value) and all(
+        kind in PRINCIPAL_KINDS and (not resolved(who) or _strings_ok(who, None, resolved))
+        for kind, who in value.items())
+
+
 def dump(policy: dict[str, Any]) -> str:
-    return json.dumps(policy, separators=(",", ":"))
+    """The policy text sent to ECR. Non-ASCII characters stay themselves (not ``\\uXXXX``): ECR counts
+    the characters of the text, and an escape would make one character six."""
+    return json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
 
 
 def chars(statements: list[dict[str, Any]]) -> int:
-    """Characters that ``statements`` take in a policy text as the provider writes it."""
-    return len(json.dumps(statements, separators=(",", ":"))) - 2 if statements else 0
+    """Characters that ``statements`` take in a policy text as the provider writes it (as ECR counts them)."""
+    return len(json.dumps(statements, separators=(",", ":"), ensure_ascii=False)) - 2 if statements else 0
 
 
 # --- ownership of statements -------------------------------------------------------------------

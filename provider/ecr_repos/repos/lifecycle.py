@@ -21,6 +21,8 @@ EXPIRE_ALL_DAYS = 14
 MAX_RULES = 50
 MAX_WILDCARDS = 4
 ARCHIVE_MIN_DAYS = 90  # ECR: an archived image may not be deleted by a rule within 90 days of archiving
+MIN_CHARS, MAX_CHARS = 100, 30720  # botocore: LifecyclePolicyText min 100, max 30720 characters
+MAX_NUMBER = 2147483647  # rulePriority and countNumber are 32-bit signed integers at ECR
 
 # Count kinds of a rule (the schema's keys) and the countType each becomes.
 DAYS = "Days"
@@ -131,8 +133,9 @@ def rule_count(rules: int, expire_all: bool, archive: int = 0, expire_archived: 
 
 
 def dump(policy: dict[str, Any]) -> str:
-    """Compact text with rules in ascending priority and no null keys: what is written to ECR."""
-    return json.dumps(_clean(policy), separators=(",", ":"))
+    """Compact text with rules in ascending priority and no null keys: what is written to ECR.
+    Non-ASCII characters stay themselves: ECR counts the text's characters (MIN_CHARS to MAX_CHARS)."""
+    return json.dumps(_clean(policy), separators=(",", ":"), ensure_ascii=False)
 
 
 def _clean(value: Any) -> Any:
@@ -176,8 +179,8 @@ def problems(policy: Any) -> list[str]:
             found.append(f"{where} must be an object")
             continue
         priority = rule.get("rulePriority")
-        if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
-            found.append(f"{where}.rulePriority must be a whole number >= 1")
+        if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= MAX_NUMBER:
+            found.append(f"{where}.rulePriority must be a whole number from 1 to {MAX_NUMBER}")
         else:
             priorities.append(priority)
         selection = rule.get("selection")
@@ -219,8 +222,8 @@ def problems(policy: Any) -> list[str]:
         if (count_type == "sinceImageTransitioned") != (storage == "archive") and storage in STORAGE_CLASSES \
                 and count_type in ALL_COUNT_TYPES:
             found.append(f'{where}: sinceImageTransitioned goes with "storageClass": "archive", and only it')
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            found.append(f"{where}.selection.countNumber must be a whole number >= 1")
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= MAX_NUMBER:
+            found.append(f"{where}.selection.countNumber must be a whole number from 1 to {MAX_NUMBER}")
     if len(set(priorities)) != len(priorities):
         found.append("rulePriority values must be unique")
     if len(any_rules) > 1:

@@ -4,7 +4,8 @@ The schema checks what it can express; this module adds what it cannot: Reposito
 into each repository, the rule count per repository (built-in rules included), a raw
 LifecyclePolicyText that AWS itself would accept, settings that only clash once merged (tag
 exclusions against the mutability), the tag count after merging the levels of tags, principal
-ARNs of the stack's own partition, and the size of the repository policy the grants make.
+ARNs of the stack's own partition, encryption the region offers (KMS_DSSE: GovCloud only), and
+the size of the repository policy the grants make.
 
 Merging (docs/retention.md): a repository's own setting replaces the default, lists included. Three
 groups count as one setting each: the lifecycle (LifecyclePolicyText replaces the generated rules'
@@ -21,13 +22,21 @@ from typing import Any
 from . import access, lifecycle
 from ..core.errors import InvalidProperties, Problem
 from .ownership import PREFIX
-from ..core.schema import coerce, schema_problems
+from ..core.schema import coerce, compile_pattern, load_schema, schema_problems
 
+MAX_NAME = 256  # botocore's RepositoryName: 2-256 characters
 MAX_USER_TAGS = 44  # ECR allows 50 tags; the provider keeps at most 6 (ownership.OWN_TAGS) for its own
 
 
 AES256 = "AES256"
 KMS_TYPES = ("KMS", "KMS_DSSE")
+DSSE = "KMS_DSSE"
+
+
+def dsse_offered(region: str) -> bool:
+    """Whether ECR offers dual-layer KMS encryption in ``region`` (ECR user guide, "Encryption at rest":
+    the AWS GovCloud (US) Regions only). ``*`` (the region is not known) passes: nothing is written."""
+    return region == "*" or region.startswith("us-gov-")
 _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
 
 
@@ -80,6 +89,7 @@ class ResourceSpec:
     adopt_existing: bool = False
     empty_on_delete: bool = False
     reconcile_token: str = ""  # a change asks the Update to repair by hand changes (a full read)
+    name_prefix: str = ""  # put before every key of EcrRepositories: ``repos`` is keyed by the full names
 
     @property
     def names(self) -> list[str]:
@@ -120,6 +130,7 @@ def check(
     defaults = data.get("RepositoryDefaults") or {}
     if not isinstance(defaults, dict):
         defaults = {}  # an intrinsic, accepted by the CLI
+    prefix = name_prefix(data)
     texts: dict[str, tuple[str, list[str]]] = {}  # LifecyclePolicyText -> (what is written, problems)
     reported: set[tuple[Any, ...]] = set()
     for name, own in (data.get("EcrRepositories") or {}).items():
@@ -127,6 +138,11 @@ def check(
             continue
         settings, origin = _merge(defaults, own)
         where: tuple[str | int, ...] = ("EcrRepositories", name)
+        full = prefix + name
+        if prefix:
+            found = _full_name_problem(prefix, full)
+            if found:
+                problems.append(Problem(where, found))
 
         def at(key: str) -> tuple[str | int, ...]:
             return ("RepositoryDefaults", key) if origin.get(key) == "defaults" else where + (key,)
@@ -152,6 +168,9 @@ def check(
             encryption = AES256  # an intrinsic, accepted by the CLI
         if not isinstance(kms_key, str):
             kms_key = None
+        if encryption == DSSE and not dsse_offered(region):
+            problem("Encryption", f"KMS_DSSE (dual-layer) is offered only in the AWS GovCloud (US) Regions, "
+                                  f"not in {region}; use KMS, or deploy the stack in us-gov-west-1 or us-gov-east-1")
 
         text = settings.get("LifecyclePolicyText")
         expire_all = settings.get("ExpireAllImages", False) is True
@@ -184,6 +203,11 @@ def check(
                 problem(key, f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
             lifecycle_text = lifecycle.dump(lifecycle.build_policy(
                 rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
+        if lifecycle_text and not lifecycle.MIN_CHARS <= len(lifecycle_text) <= lifecycle.MAX_CHARS:
+            key = "LifecyclePolicyText" if text is not None else ("ArchiveRules" if archive else "ExpirationRules")
+            problem(key, f"makes a lifecycle policy of {len(lifecycle_text)} characters as written to ECR; ECR "
+                         f"allows {lifecycle.MIN_CHARS}-{lifecycle.MAX_CHARS}: "
+                         f"{'shorten the rules' if len(lifecycle_text) > lifecycle.MAX_CHARS else 'add a description'}")
         tags = {**base_tags, **(defaults.get("Tags") or {}), **(own.get("Tags") or {})}
         if len(tags) > MAX_USER_TAGS:
             problems.append(
@@ -191,17 +215,27 @@ def check(
                                            f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
                                            f"at most {MAX_USER_TAGS}")
             )
-        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings))
+        statements = settings.get("PolicyStatements")
+        statements = statements if isinstance(statements, list) else []  # an intrinsic, accepted by the CLI
+        for path, message in access.statement_problems(statements, allow_intrinsics=allow_intrinsics):
+            location = at("PolicyStatements") + path
+            if (location, message) not in reported:
+                reported.add((location, message))
+                problems.append(Problem(location, message))
+        extra = [s for s in statements if isinstance(s, dict)]
+        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings), extra=extra)
         if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
+            makers = "grants and PolicyStatements make" if extra else "grants make"
             problems.append(
                 Problem(
                     where,
-                    f"grants make a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
-                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs",
+                    f"{makers} a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
+                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs"
+                    f"{', or shorten PolicyStatements' if extra else ''}",
                 )
             )
-        repos[name] = RepoSpec(
-            name=name,
+        repos[full] = RepoSpec(
+            name=full,
             immutable=immutable,
             scan_on_push=settings.get("ScanOnPush", True) is not False,
             lifecycle_policy=lifecycle_text,
@@ -220,9 +254,29 @@ def check(
             adopt_existing=data.get("AdoptExisting", False) is True,
             empty_on_delete=resource_empty is True,
             reconcile_token=data.get("ReconcileToken") if isinstance(data.get("ReconcileToken"), str) else "",
+            name_prefix=prefix,
         ),
         [],
     )
+
+
+def name_prefix(properties: Any) -> str:
+    """NamePrefix, or ``""`` (none declared, or an intrinsic the CLI cannot resolve)."""
+    value = properties.get("NamePrefix") if isinstance(properties, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _full_name_problem(prefix: str, full: str) -> str | None:
+    """What ECR would refuse in a repository's full name (NamePrefix + key); the key alone is the
+    schema's to check."""
+    if len(full) > MAX_NAME:
+        return (f"with NamePrefix ({len(prefix)} characters) the repository name is {len(full)} characters; ECR "
+                f"allows {MAX_NAME}: shorten the prefix or the key")
+    rule = load_schema()["properties"]["EcrRepositories"]["propertyNames"]["pattern"]
+    if not compile_pattern(rule).search(full):
+        return (f"with NamePrefix {prefix!r} makes {full!r}, not a valid ECR repository name; end the prefix with "
+                "'/', '.', '_', '__' or '-', or a lowercase letter or digit")
+    return None
 
 
 def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -297,11 +351,19 @@ def _partition_problems(where: tuple[str | int, ...], settings: dict[str, Any], 
 
 
 def declared_names(properties: Any) -> list[str]:
-    """Best-effort repository names of possibly invalid properties (for a Delete, which must not fail on them)."""
+    """Best-effort full repository names (NamePrefix + key) of possibly invalid properties (for a
+    Delete, which must not fail on them)."""
+    return sorted(declared_keys(properties))
+
+
+def declared_keys(properties: Any) -> dict[str, str]:
+    """Full repository name -> its key in EcrRepositories, best effort, as ``declared_names``."""
     repos = properties.get("EcrRepositories") if isinstance(properties, dict) else None
     if not isinstance(repos, dict):
-        return []
-    return sorted(n for n in repos if isinstance(n, str) and 2 <= len(n) <= 256 and not n.startswith(PREFIX))
+        return {}
+    prefix = name_prefix(properties)
+    return {prefix + n: n for n in repos if isinstance(n, str) and 2 <= len(prefix + n) <= MAX_NAME
+            and not (prefix + n).startswith(PREFIX)}
 
 
 def empty_on_delete_of(properties: Any, name: str) -> bool:
@@ -311,6 +373,7 @@ def empty_on_delete_of(properties: Any, name: str) -> bool:
 
     if not isinstance(properties, dict):
         return False
+    name = declared_keys(properties).get(name, name)  # ``name`` is the full name
     settings = (properties.get("EcrRepositories") or {}).get(name) if isinstance(properties.get("EcrRepositories"), dict) else None
     if isinstance(settings, dict) and "EmptyOnDelete" in settings:
         return truthy(settings["EmptyOnDelete"])
@@ -338,9 +401,9 @@ def previous(properties: Any, partition: str = "aws", *, region: str = "*") -> R
     repos_raw = properties.get("EcrRepositories") if isinstance(properties, dict) else None
     base = tag_map(properties.get("Tags")) if isinstance(properties, dict) else {}
     repos: dict[str, RepoSpec] = {}
-    for name in declared_names(properties):
-        settings = repos_raw.get(name) if isinstance(repos_raw, dict) else None
+    for name, key in sorted(declared_keys(properties).items()):
+        settings = repos_raw.get(key) if isinstance(repos_raw, dict) else None
         own = tag_map(settings.get("Tags")) if isinstance(settings, dict) else {}
         # lifecycle_policy None never equals a parsed spec's text: the repository is compared in full
         repos[name] = RepoSpec(name=name, lifecycle_policy=None, tags=tuple(sorted({**base, **own}.items())))  # type: ignore[arg-type]
-    return ResourceSpec(repos=repos)
+    return ResourceSpec(repos=repos, name_prefix=name_prefix(properties))
