@@ -140,3 +140,22 @@ def test_plan_warns_about_yaml_pitfalls_on_stderr_and_plans_on(endpoint, tmp_pat
     assert err == (f"{template}:8: warning: Resources.Repos.Properties.EcrRepositories.app/api."
                    "AdditionalPullAccountIds[0]: YAML reads the unquoted 123456789012 as a number; quote account "
                    "ids: '123456789012'\n")
+
+
+def test_demo_with_a_name_prefix_pushes_into_and_shows_the_full_names(tmp_path):
+    template = tmp_path / "prefixed.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Repos:\n"
+        "    Type: Custom::EcrRepos\n"
+        "    Properties:\n"
+        "      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:ecr-repos\n"
+        "      NamePrefix: staging/\n"
+        "      EcrRepositories:\n"
+        "        api: {EmptyOnDelete: true}\n"
+        "        worker: {}\n", encoding="utf-8")
+    code, out, err = run("demo", str(template))
+    assert (code, err) == (0, "")
+    assert out.rstrip().endswith("Done: Create SUCCESS, Update SUCCESS, clean-up SUCCESS, Delete SUCCESS.")
+    assert re.search(r"as CI would:\s+staging/api\)", out)  # pushed by its full name, so the Delete empties it
+    assert re.search(r"\n  staging/worker +", out)

@@ -449,7 +449,8 @@ def _push_images(client: Any, properties: dict[str, Any]) -> list[str]:
     """Push one image into each repository declared with EmptyOnDelete (as CI would), so that the
     Delete shows it emptying them."""
     data = spec.coerce(properties)
-    names = [n for n, s in data["EcrRepositories"].items()
+    prefix = spec.name_prefix(data)  # ECR's names are NamePrefix + key
+    names = [prefix + n for n, s in data["EcrRepositories"].items()
              if isinstance(s, dict) and s.get("EmptyOnDelete", data.get("EmptyOnDelete", False)) is True]
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
