@@ -142,6 +142,9 @@ def _install_account_settings() -> None:
 
 V1_ACTIONS = frozenset({"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"})
 REGISTRY_POLICY_MAX = 10240
+# IAM's ECR actions that are no API operation (Service Authorization Reference, "Actions defined by
+# Amazon Elastic Container Registry": permission only).
+PERMISSION_ONLY = frozenset({"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage"})
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +152,8 @@ def ecr_actions() -> frozenset[str]:
     """Every ECR API action, as IAM names it (``ecr:`` + the operation name)."""
     import botocore.session
 
-    return frozenset("ecr:" + op for op in botocore.session.get_session().get_service_model("ecr").operation_names)
+    operations = botocore.session.get_session().get_service_model("ecr").operation_names
+    return frozenset("ecr:" + op for op in operations) | PERMISSION_ONLY
 
 
 def _install_registry_policy() -> None:

@@ -71,7 +71,7 @@ def _inline_refs(node: Any, definitions: dict[str, Any], name: str) -> None:
                 raise ValueError(f"{name}: definition {def_name!r} differs from {file}'s")
             definitions[def_name] = other[def_name]
         node["$ref"] = f"#/definitions/{key}"
-    for key, value in node.items():
+    for key, value in list(node.items()):  # a snapshot: definitions grows while it is walked
         if key != "$ref":
             _inline_refs(value, definitions, name)
 
@@ -253,6 +253,7 @@ _ITEM_KINDS = {
     "PushOrganizationIds": "OrganizationId",
     "PullOrganizationalUnitPaths": "OrganizationalUnitPath",
     "PushOrganizationalUnitPaths": "OrganizationalUnitPath",
+    "ReplicationSourceAccountIds": "AccountId",
     "PullTimeUpdateExclusions": "PullTimeUpdateExclusions",
     "RepositoryPrefixes": "RepositoryPrefixes",
     "RepositoryFilters": "RepositoryFilters",

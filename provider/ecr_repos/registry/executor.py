@@ -1,0 +1,226 @@
+"""The only module that calls ECR for Custom::EcrRegistry: reads the registry, applies plans.
+
+Every ``ClientError`` is translated here into ``errors.RegistryCallFailed``. botocore's standard retry
+mode retries throttling and 5xx answers; no call starts after the deadline (``OutOfTime``).
+
+The registry policy and the replication configuration are one object each, which other stacks (and
+people) write too, and ECR offers no conditional write. Each is written read-modify-write: read, merge
+this resource's change into what is there (``planner.merge_*``), write, wait ``settle`` seconds, read
+again; if the change no longer holds (a concurrent writer replaced the object with one made from an
+older read), merge and write again, up to ``ATTEMPTS`` times. The wait must outlast another writer's
+read-to-write window (milliseconds in the Lambda); ``ECR_REGISTRY_SETTLE_SECONDS`` (default 1) sets it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..core.errors import OutOfTime
+from . import planner
+from .errors import LostUpdate, RegistryCallFailed
+from .planner import (Action, CreateCacheRule, CreateTemplate, DeleteCacheRule, DeleteTemplate, DeregisterExclusion,
+                      Plan, PutScanning, RegisterExclusion, RegistryState, UpdateCacheRule, UpdateTemplate,
+                      WritePolicy, WriteReplication)
+from .spec import RegistrySpec, scanning_of
+
+T = TypeVar("T")
+ATTEMPTS = 6
+
+
+def settle_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get("ECR_REGISTRY_SETTLE_SECONDS", "1")))
+    except ValueError:
+        return 1.0
+
+
+def make_client(region: str | None = None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("ecr", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8}))
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+class Executor:
+    def __init__(self, client: Any = None, *, region: str | None = None, deadline: float | None = None,
+                 service_timeout: int | None = None, settle: float | None = None):
+        self.client = client or make_client(region)
+        self.deadline = deadline
+        self.service_timeout = service_timeout
+        self.settle = settle_seconds() if settle is None else settle
+        self.done = 0
+        self.total: int | None = None
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def _call(self, part: str | None, operation: str, method: Callable[..., T], **kwargs: Any) -> T:
+        from botocore.exceptions import ClientError
+
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise OutOfTime(self.done, self.total, service_timeout=self.service_timeout)
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            raise RegistryCallFailed(part, operation, _code(exc), message) from exc
+
+    def _optional(self, operation: str, method: Callable[..., T], missing: str, **kwargs: Any) -> T | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return method(**kwargs)
+        except ClientError as exc:
+            if _code(exc) == missing:
+                return None
+            raise RegistryCallFailed(None, operation, _code(exc), str(exc.response["Error"].get("Message", ""))) from exc
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def policy(self) -> str | None:
+        found = self._optional("GetRegistryPolicy", self.client.get_registry_policy, "RegistryPolicyNotFoundException")
+        return found.get("policyText") if found else None
+
+    def replication(self) -> tuple[dict[str, Any], ...]:
+        found = self._call(None, "DescribeRegistry", self.client.describe_registry)
+        return tuple((found.get("replicationConfiguration") or {}).get("rules") or [])
+
+    def read(self, *specs: RegistrySpec) -> RegistryState:
+        """The parts of the registry the given specs (desired, owned) touch; nothing else is read."""
+        def declares(attr: str) -> bool:
+            return any(getattr(s, attr) for s in specs)
+
+        state: dict[str, Any] = {}
+        # Always read: this resource's statements are found by their Sid, not by the properties.
+        state["policy"] = self.policy()
+        if any(s.declared is not None for spec in specs for s in spec.statements):
+            found = self._call(None, "GetAccountSetting", self.client.get_account_setting, name="REGISTRY_POLICY_SCOPE")
+            state["scope"] = found.get("value") or "V2"
+        if declares("replication_rules"):
+            state["replication"] = self.replication()
+        if declares("cache_rules"):
+            rules: dict[str, dict[str, Any]] = {}
+            for page in self._pages("describe_pull_through_cache_rules"):
+                rules.update({r["ecrRepositoryPrefix"]: r for r in page.get("pullThroughCacheRules", [])})
+            state["cache_rules"] = rules
+        if declares("templates"):
+            templates: dict[str, dict[str, Any]] = {}
+            for page in self._pages("describe_repository_creation_templates"):
+                templates.update({t["prefix"]: t for t in page.get("repositoryCreationTemplates", [])})
+            state["templates"] = templates
+        if any(s.scanning is not None for s in specs):
+            found = self._call(None, "GetRegistryScanningConfiguration", self.client.get_registry_scanning_configuration)
+            state["scanning"] = scanning_of(found.get("scanningConfiguration"))
+        if declares("exclusions"):
+            arns: list[str] = []
+            for page in self._pages("list_pull_time_update_exclusions"):
+                arns += page.get("pullTimeUpdateExclusions", [])
+            state["exclusions"] = tuple(arns)
+        return RegistryState(**state)
+
+    def _pages(self, name: str) -> list[dict[str, Any]]:
+        from botocore.exceptions import ClientError
+
+        try:
+            if self.client.can_paginate(name):
+                return list(self.client.get_paginator(name).paginate())
+            pages, token = [], None
+            while True:
+                page = getattr(self.client, name)(**({"nextToken": token} if token else {}))
+                pages.append(page)
+                token = page.get("nextToken")
+                if not token:
+                    return pages
+        except ClientError as exc:
+            raise RegistryCallFailed(None, name, _code(exc), str(exc.response["Error"].get("Message", ""))) from exc
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def apply(self, plan: Plan) -> None:
+        self.total = len(plan.actions)
+        for action in plan.actions:
+            self._apply_one(action)
+            self.done += 1
+
+    def _apply_one(self, action: Action) -> None:
+        c = self.client
+        if isinstance(action, WritePolicy):
+            self._read_modify_write("registry policy", self.policy, lambda now: planner.merge_policy(now, action),
+                                    self._put_policy, lambda now: planner.policy_holds(now, action))
+        elif isinstance(action, WriteReplication):
+            self._read_modify_write("replication configuration", self.replication,
+                                    lambda now: tuple(planner.merge_replication(now, action)),
+                                    lambda rules: self._call("ReplicationRules", "PutReplicationConfiguration",
+                                                             c.put_replication_configuration,
+                                                             replicationConfiguration={"rules": list(rules)}),
+                                    lambda now: planner.replication_holds(now, action))
+        elif isinstance(action, CreateCacheRule):
+            self._call(f"pull-through cache rule {action.rule.prefix!r}", "CreatePullThroughCacheRule",
+                       c.create_pull_through_cache_rule, **action.rule.api())
+        elif isinstance(action, UpdateCacheRule):
+            api = action.rule.api()
+            self._call(f"pull-through cache rule {action.rule.prefix!r}", "UpdatePullThroughCacheRule",
+                       c.update_pull_through_cache_rule, ecrRepositoryPrefix=action.rule.prefix,
+                       **{k: api[k] for k in ("credentialArn", "customRoleArn") if k in api})
+        elif isinstance(action, DeleteCacheRule):
+            self._gone(f"pull-through cache rule {action.prefix!r}", "DeletePullThroughCacheRule",
+                       c.delete_pull_through_cache_rule, "PullThroughCacheRuleNotFoundException",
+                       ecrRepositoryPrefix=action.prefix)
+        elif isinstance(action, CreateTemplate):
+            self._call(f"creation template {action.template.prefix!r}", "CreateRepositoryCreationTemplate",
+                       c.create_repository_creation_template, **action.template.api())
+        elif isinstance(action, UpdateTemplate):
+            self._call(f"creation template {action.template.prefix!r}", "UpdateRepositoryCreationTemplate",
+                       c.update_repository_creation_template, **action.template.api())
+        elif isinstance(action, DeleteTemplate):
+            self._gone(f"creation template {action.prefix!r}", "DeleteRepositoryCreationTemplate",
+                       c.delete_repository_creation_template, "TemplateNotFoundException", prefix=action.prefix)
+        elif isinstance(action, PutScanning):
+            self._call("Scanning", "PutRegistryScanningConfiguration", c.put_registry_scanning_configuration,
+                       **action.scanning.api())
+        elif isinstance(action, RegisterExclusion):
+            self._gone(f"exclusion {action.arn!r}", "RegisterPullTimeUpdateExclusion",
+                       c.register_pull_time_update_exclusion, "ExclusionAlreadyExistsException", principalArn=action.arn)
+        elif isinstance(action, DeregisterExclusion):
+            self._gone(f"exclusion {action.arn!r}", "DeregisterPullTimeUpdateExclusion",
+                       c.deregister_pull_time_update_exclusion, "ExclusionNotFoundException", principalArn=action.arn)
+        else:  # pragma: no cover - every action is handled above
+            raise TypeError(action)
+
+    def _gone(self, part: str, operation: str, method: Callable[..., Any], done_code: str, **kwargs: Any) -> None:
+        """A call whose ``done_code`` means it is already done (a retried request, a part already removed)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(part, operation, method, **kwargs)
+        except RegistryCallFailed as exc:
+            if exc.code != done_code or not isinstance(exc.__cause__, ClientError):
+                raise
+
+    def _put_policy(self, text: str | None) -> None:
+        if text is None:
+            self._gone("PolicyStatements", "DeleteRegistryPolicy", self.client.delete_registry_policy,
+                       "RegistryPolicyNotFoundException")
+        else:
+            self._call("PolicyStatements", "PutRegistryPolicy", self.client.put_registry_policy, policyText=text)
+
+    def _read_modify_write(self, what: str, read: Callable[[], T], merge: Callable[[T], T],
+                           write: Callable[[T], Any], holds: Callable[[T], bool]) -> None:
+        for _ in range(ATTEMPTS):
+            now = read()
+            if holds(now):
+                return  # there already (another writer's merge carried it, or a retried request)
+            write(merge(now))
+            if self.settle:
+                time.sleep(self.settle)
+            if holds(read()):
+                return
+            time.sleep(random.uniform(0, self.settle or 0.05))  # apart from the other writer's retry
+        raise LostUpdate(what, ATTEMPTS)
