@@ -210,7 +210,6 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
     conflicts: list[Conflict] = []
     limits: list[Limit] = []
     actions: list[Action] = []
-    all_present = True  # every declared part already there as declared (a Create sent twice)
 
     # The registry policy: this resource's statements are those whose Sid starts with its prefix.
     current = statements_by_sid(state.policy)
@@ -224,7 +223,6 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
                 adopted.add(name)
             else:
                 conflicts.append(Conflict("PolicyStatements", name))
-        all_present &= statement.sid in current and same_statement(current[statement.sid], statement.text)
     remove = frozenset(sid for sid in current if sid.startswith(prefix) and sid not in mine) | adopted
     if remove or any(sid not in current or not same_statement(current[sid], st.text) for sid, st in mine.items()):
         write = WritePolicy(remove, tuple(mine.values()))
@@ -239,7 +237,6 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
     for rule in desired.replication_rules:
         if rule in rules_now and rule not in owned.replication_rules and not adopt:
             conflicts.append(Conflict("ReplicationRules", rule.describe()))
-        all_present &= rule in rules_now
     gone = tuple(r for r in owned.replication_rules if r not in desired.replication_rules and r in rules_now)
     if gone or any(r not in rules_now for r in desired.replication_rules):
         write_r = WriteReplication(gone, desired.replication_rules)
@@ -254,14 +251,12 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
     for prefix, rule in sorted(desired.cache_rules.items()):
         have = state.cache_rules.get(prefix)
         if have is None:
-            all_present = False
             actions.append(CreateCacheRule(rule))
             count += 1
             continue
         if prefix not in owned.cache_rules and not adopt:
             conflicts.append(Conflict("PullThroughCacheRules", prefix))
         actual = cache_rule_of(have)
-        all_present &= actual == rule
         if actual.fixed() != rule.fixed() or (actual.credential and not rule.credential) or (actual.role and not rule.role):
             actions += [DeleteCacheRule(prefix), CreateCacheRule(rule)]
         elif actual != rule:
@@ -278,13 +273,11 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
     for prefix, template in sorted(desired.templates.items()):
         have = state.templates.get(prefix)
         if have is None:
-            all_present = False
             actions.append(CreateTemplate(template))
             continue
         if prefix not in owned.templates and not adopt:
             conflicts.append(Conflict("RepositoryCreationTemplates", prefix))
         actual = template_of(have)
-        all_present &= actual == template
         if actual != template:
             # UpdateRepositoryCreationTemplate cannot unset a role: a template that drops it is made anew.
             actions += [DeleteTemplate(prefix), CreateTemplate(template)] if actual.role and not template.role \
@@ -298,7 +291,6 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
     if desired.scanning is not None:
         if state.scanning != DEFAULT_SCANNING and owned.scanning is None and not adopt:
             conflicts.append(Conflict("Scanning", f"{state.scanning.scan_type} with {len(state.scanning.rules)} rules"))
-        all_present &= state.scanning == desired.scanning
         if state.scanning != desired.scanning:
             actions.append(PutScanning(desired.scanning))
     elif owned.scanning is not None and state.scanning != DEFAULT_SCANNING \
@@ -312,14 +304,11 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
             if arn not in owned.exclusions and not adopt:
                 conflicts.append(Conflict("PullTimeUpdateExclusions", arn))
         else:
-            all_present = False
             actions.append(RegisterExclusion(arn))
     for arn in owned.exclusions:
         if arn not in desired.exclusions and arn in now:
             actions.append(DeregisterExclusion(arn))
 
-    if conflicts and old is None and all_present and not actions:
-        return Plan()  # a Create sent twice: everything it declares is there as it declared it
     if conflicts or limits:
         return Plan((), tuple(conflicts), tuple(limits))
     return Plan(tuple(actions))
