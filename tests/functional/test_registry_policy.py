@@ -4,6 +4,7 @@ ReplicationSourceAccountIds merged with others' statements, ownership by declara
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_create_adds_statements_and_keeps_foreign_ones(registry, ecr):
     put_foreign(ecr, FOREIGN)
     response = registry.create({"PolicyStatements": [PULL_CACHE], "ReplicationSourceAccountIds": [SOURCE]})
     assert response.ok, response.reason
-    assert response.physical_id == "ecr-registry:demo:Registry"
+    assert re.fullmatch(r"ecr-registry:demo:Registry:[0-9]{13}", response.physical_id)
     assert response.data == {"AccountId": "123456789012", "Region": "us-east-1",
                              "Registry": "123456789012.dkr.ecr.us-east-1.amazonaws.com",
                              "PullThroughCacheComplete": "true"}
@@ -71,7 +72,7 @@ def test_a_foreign_sid_is_refused_before_any_write_unless_adopted(registry, ecr)
     assert response.reason == ("PolicyStatements: registry policy statement Sid 'CacheImport' already exists and is "
                                "not this resource's; nothing was changed. Remove it here or where it was made, or set "
                                "AdoptExisting: true to take it over.")
-    assert response.physical_id == "ecr-registry:demo:Registry:unwritten"
+    assert re.fullmatch(r"ecr-registry:demo:Registry:[0-9]{13}:unwritten", response.physical_id)
     assert list(policy_sids(ecr)) == ["CacheImport"]
     assert registry.delete().ok  # CloudFormation's Delete after the failed Create removes nothing
     assert policy_sids(ecr)["CacheImport"]["Action"] == "ecr:ReplicateImage"

@@ -203,8 +203,22 @@ def replication_holds(current: tuple[dict[str, Any], ...] | list[dict[str, Any]]
 # --- the plan --------------------------------------------------------------------------------------
 
 
-def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) -> Plan:
-    """What a Create (``old`` None) or an Update does; a Delete is ``plan(RegistrySpec(), old, state)``."""
+CLOCK_SKEW_SECONDS = 1.0  # between the Lambda's clock and ECR's createdAt (both NTP-synchronised)
+
+
+def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, *, since: float | None = None) -> Plan:
+    """What a Create (``old`` None) or an Update does; a Delete is ``plan(RegistrySpec(), old, state)``.
+
+    ``since``: when this resource was created (ownership.created_at); a cache rule or template ECR
+    dates earlier was never this resource's, unless ``old`` adopted."""
+
+    def written_since(part: dict[str, Any]) -> bool:
+        created = part.get("createdAt")
+        if since is None or owned.adopt_existing or created is None:
+            return True
+        stamp = created.timestamp() if hasattr(created, "timestamp") else float(created)
+        return stamp >= since - CLOCK_SKEW_SECONDS
+
     owned = old or RegistrySpec()
     adopt = desired.adopt_existing
     conflicts: list[Conflict] = []
@@ -263,7 +277,8 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
             actions.append(UpdateCacheRule(rule))
     for prefix, rule in sorted(owned.cache_rules.items()):
         have = state.cache_rules.get(prefix)
-        if prefix not in desired.cache_rules and have is not None and _still_ours(cache_rule_of(have), rule, owned.exact):
+        if prefix not in desired.cache_rules and have is not None and written_since(have) \
+                and _still_ours(cache_rule_of(have), rule, owned.exact):
             actions.append(DeleteCacheRule(prefix))
             count -= 1
     if count > MAX_CACHE_RULES:
@@ -284,7 +299,8 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState) 
                 else [UpdateTemplate(template)]
     for prefix, template in sorted(owned.templates.items()):
         have = state.templates.get(prefix)
-        if prefix not in desired.templates and have is not None and _still_ours(template_of(have), template, owned.exact):
+        if prefix not in desired.templates and have is not None and written_since(have) \
+                and _still_ours(template_of(have), template, owned.exact):
             actions.append(DeleteTemplate(prefix))
 
     # Scanning: one configuration; ECR's default counts as nobody's.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from ..core import protocol
@@ -59,7 +60,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     if request.kind == "Update" and request.physical_id:
         physical = request.physical_id  # never replaced (ownership.py): CloudFormation keeps it on failure too
     else:
-        physical = ownership.physical_id(request.stack_id, request.logical_id)
+        physical = ownership.physical_id(request.stack_id, request.logical_id, time.time())
         protocol.helper.PhysicalResourceId = ownership.unwritten(physical)  # until the first write
     desired = request.parse(request.properties)
     old = None
@@ -72,7 +73,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     problems = spec.scope_problems(desired, state.scope)
     if problems:
         raise InvalidProperties(problems)
-    plan = planner.plan(desired, old, state)
+    plan = planner.plan(desired, old, state, since=ownership.created_at(physical))
     if plan.conflicts:
         first = plan.conflicts[0]
         raise PartOwnedElsewhere(first.field, first.key, len(plan.conflicts) - 1)
@@ -95,7 +96,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
     owned = request.previous(request.properties)
     executor = _executor(request)
     state = executor.read(owned)
-    plan = planner.plan(spec.RegistrySpec(), owned, state)
+    plan = planner.plan(spec.RegistrySpec(), owned, state, since=ownership.created_at(physical))
     _log(request, plan)
     executor.apply(plan)
     return physical
