@@ -219,6 +219,11 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
         stamp = created.timestamp() if hasattr(created, "timestamp") else float(created)
         return stamp >= since - CLOCK_SKEW_SECONDS
 
+    # An Update may find a declared part its old properties do not name, as it declares it: CloudFormation's
+    # rollback of an update that dropped (or failed to drop) a part this resource had written. It is taken
+    # as this resource's (a rollback must not fail); a Create has no such excuse.
+    rollback_excuse = old is not None
+
     owned = old or RegistrySpec()
     adopt = desired.adopt_existing
     conflicts: list[Conflict] = []
@@ -249,7 +254,7 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
     # Replication: rules by content.
     rules_now = [replication_rule_of(r) for r in state.replication]
     for rule in desired.replication_rules:
-        if rule in rules_now and rule not in owned.replication_rules and not adopt:
+        if rule in rules_now and rule not in owned.replication_rules and not adopt and not rollback_excuse:
             conflicts.append(Conflict("ReplicationRules", rule.describe()))
     gone = tuple(r for r in owned.replication_rules if r not in desired.replication_rules and r in rules_now)
     if gone or any(r not in rules_now for r in desired.replication_rules):
@@ -268,9 +273,10 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
             actions.append(CreateCacheRule(rule))
             count += 1
             continue
-        if prefix not in owned.cache_rules and not adopt:
-            conflicts.append(Conflict("PullThroughCacheRules", prefix))
         actual = cache_rule_of(have)
+        excused = rollback_excuse and actual == rule and written_since(have)
+        if prefix not in owned.cache_rules and not adopt and not excused:
+            conflicts.append(Conflict("PullThroughCacheRules", prefix))
         if actual.fixed() != rule.fixed() or (actual.credential and not rule.credential) or (actual.role and not rule.role):
             actions += [DeleteCacheRule(prefix), CreateCacheRule(rule)]
         elif actual != rule:
@@ -290,9 +296,10 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
         if have is None:
             actions.append(CreateTemplate(template))
             continue
-        if prefix not in owned.templates and not adopt:
-            conflicts.append(Conflict("RepositoryCreationTemplates", prefix))
         actual = template_of(have)
+        excused = rollback_excuse and actual == template and written_since(have)
+        if prefix not in owned.templates and not adopt and not excused:
+            conflicts.append(Conflict("RepositoryCreationTemplates", prefix))
         if actual != template:
             # UpdateRepositoryCreationTemplate cannot unset a role: a template that drops it is made anew.
             actions += [DeleteTemplate(prefix), CreateTemplate(template)] if actual.role and not template.role \
@@ -305,7 +312,8 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
 
     # Scanning: one configuration; ECR's default counts as nobody's.
     if desired.scanning is not None:
-        if state.scanning != DEFAULT_SCANNING and owned.scanning is None and not adopt:
+        excused = rollback_excuse and state.scanning == desired.scanning
+        if state.scanning != DEFAULT_SCANNING and owned.scanning is None and not adopt and not excused:
             conflicts.append(Conflict("Scanning", f"{state.scanning.scan_type} with {len(state.scanning.rules)} rules"))
         if state.scanning != desired.scanning:
             actions.append(PutScanning(desired.scanning))
@@ -317,7 +325,7 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
     now = set(state.exclusions)
     for arn in desired.exclusions:
         if arn in now:
-            if arn not in owned.exclusions and not adopt:
+            if arn not in owned.exclusions and not adopt and not rollback_excuse:
                 conflicts.append(Conflict("PullTimeUpdateExclusions", arn))
         else:
             actions.append(RegisterExclusion(arn))
