@@ -85,3 +85,16 @@ class RegistryCallFailed(EcrReposError):
             "UnableToAccessSecretException": "Let ECR read the secret (its resource policy and KMS key).",
         }.get(self.code, "Fix the cause above and retry the stack operation.")
         return f"ECR {self.operation}{where} failed: {self.code}: {shorten(self.detail, 90)}. {hint}"
+
+
+class SdkTooOld(EcrReposError):
+    """The Lambda runtime's botocore predates an ECR operation this resource needs."""
+
+    def __init__(self, operation: str, version: str):
+        super().__init__(operation, version)
+        self.operation = operation
+        self.version = version
+
+    def message(self) -> str:
+        return (f"The Lambda's botocore {self.version} has no ECR {self.operation}; nothing more was changed. Build the "
+                "provider zip with scripts/package.py --with-boto3, or use a newer Python runtime.")

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..core.errors import OutOfTime
 from . import planner
-from .errors import LostUpdate, RegistryCallFailed
+from .errors import LostUpdate, RegistryCallFailed, SdkTooOld
 from .planner import (Action, CreateCacheRule, CreateTemplate, DeleteCacheRule, DeleteTemplate, DeregisterExclusion,
                       Plan, PutScanning, RegisterExclusion, RegistryState, UpdateCacheRule, UpdateTemplate,
                       WritePolicy, WriteReplication)
@@ -61,6 +61,15 @@ class Executor:
 
     # --- calls -----------------------------------------------------------------------------------
 
+    def _op(self, name: str) -> Callable[..., Any]:
+        """The client's method for an ECR operation; an SDK too old to know it is named as such."""
+        method = getattr(self.client, name, None)
+        if method is None:
+            import botocore
+
+            raise SdkTooOld(name, botocore.__version__)
+        return method
+
     def _call(self, part: str | None, operation: str, method: Callable[..., T], **kwargs: Any) -> T:
         from botocore.exceptions import ClientError
 
@@ -85,11 +94,11 @@ class Executor:
     # --- reads -----------------------------------------------------------------------------------
 
     def policy(self) -> str | None:
-        found = self._optional("GetRegistryPolicy", self.client.get_registry_policy, "RegistryPolicyNotFoundException")
+        found = self._optional("GetRegistryPolicy", self._op("get_registry_policy"), "RegistryPolicyNotFoundException")
         return found.get("policyText") if found else None
 
     def replication(self) -> tuple[dict[str, Any], ...]:
-        found = self._call(None, "DescribeRegistry", self.client.describe_registry)
+        found = self._call(None, "DescribeRegistry", self._op("describe_registry"))
         return tuple((found.get("replicationConfiguration") or {}).get("rules") or [])
 
     def read(self, *specs: RegistrySpec) -> RegistryState:
@@ -101,7 +110,7 @@ class Executor:
         # Always read: this resource's statements are found by their Sid, not by the properties.
         state["policy"] = self.policy()
         if any(s.declared is not None for spec in specs for s in spec.statements):
-            found = self._call(None, "GetAccountSetting", self.client.get_account_setting, name="REGISTRY_POLICY_SCOPE")
+            found = self._call(None, "GetAccountSetting", self._op("get_account_setting"), name="REGISTRY_POLICY_SCOPE")
             state["scope"] = found.get("value") or "V2"
         if declares("replication_rules"):
             state["replication"] = self.replication()
@@ -116,7 +125,7 @@ class Executor:
                 templates.update({t["prefix"]: t for t in page.get("repositoryCreationTemplates", [])})
             state["templates"] = templates
         if any(s.scanning is not None for s in specs):
-            found = self._call(None, "GetRegistryScanningConfiguration", self.client.get_registry_scanning_configuration)
+            found = self._call(None, "GetRegistryScanningConfiguration", self._op("get_registry_scanning_configuration"))
             state["scanning"] = scanning_of(found.get("scanningConfiguration"))
         if declares("exclusions"):
             arns: list[str] = []
@@ -129,8 +138,9 @@ class Executor:
         from botocore.exceptions import ClientError
 
         try:
+            self._op(name)
             if self.client.can_paginate(name):
-                return list(self.client.get_paginator(name).paginate())
+                return list(self._op("get_paginator")(name).paginate())
             pages, token = [], None
             while True:
                 page = getattr(self.client, name)(**({"nextToken": token} if token else {}))
@@ -150,7 +160,6 @@ class Executor:
             self.done += 1
 
     def _apply_one(self, action: Action) -> None:
-        c = self.client
         if isinstance(action, WritePolicy):
             self._read_modify_write("registry policy", self.policy, lambda now: planner.merge_policy(now, action),
                                     self._put_policy, lambda now: planner.policy_holds(now, action))
@@ -158,39 +167,39 @@ class Executor:
             self._read_modify_write("replication configuration", self.replication,
                                     lambda now: tuple(planner.merge_replication(now, action)),
                                     lambda rules: self._call("ReplicationRules", "PutReplicationConfiguration",
-                                                             c.put_replication_configuration,
+                                                             self._op("put_replication_configuration"),
                                                              replicationConfiguration={"rules": list(rules)}),
                                     lambda now: planner.replication_holds(now, action))
         elif isinstance(action, CreateCacheRule):
             self._call(f"pull-through cache rule {action.rule.prefix!r}", "CreatePullThroughCacheRule",
-                       c.create_pull_through_cache_rule, **action.rule.api())
+                       self._op("create_pull_through_cache_rule"), **action.rule.api())
         elif isinstance(action, UpdateCacheRule):
             api = action.rule.api()
             self._call(f"pull-through cache rule {action.rule.prefix!r}", "UpdatePullThroughCacheRule",
-                       c.update_pull_through_cache_rule, ecrRepositoryPrefix=action.rule.prefix,
+                       self._op("update_pull_through_cache_rule"), ecrRepositoryPrefix=action.rule.prefix,
                        **{k: api[k] for k in ("credentialArn", "customRoleArn") if k in api})
         elif isinstance(action, DeleteCacheRule):
             self._gone(f"pull-through cache rule {action.prefix!r}", "DeletePullThroughCacheRule",
-                       c.delete_pull_through_cache_rule, "PullThroughCacheRuleNotFoundException",
+                       self._op("delete_pull_through_cache_rule"), "PullThroughCacheRuleNotFoundException",
                        ecrRepositoryPrefix=action.prefix)
         elif isinstance(action, CreateTemplate):
             self._call(f"creation template {action.template.prefix!r}", "CreateRepositoryCreationTemplate",
-                       c.create_repository_creation_template, **action.template.api())
+                       self._op("create_repository_creation_template"), **action.template.api())
         elif isinstance(action, UpdateTemplate):
             self._call(f"creation template {action.template.prefix!r}", "UpdateRepositoryCreationTemplate",
-                       c.update_repository_creation_template, **action.template.api())
+                       self._op("update_repository_creation_template"), **action.template.api())
         elif isinstance(action, DeleteTemplate):
             self._gone(f"creation template {action.prefix!r}", "DeleteRepositoryCreationTemplate",
-                       c.delete_repository_creation_template, "TemplateNotFoundException", prefix=action.prefix)
+                       self._op("delete_repository_creation_template"), "TemplateNotFoundException", prefix=action.prefix)
         elif isinstance(action, PutScanning):
-            self._call("Scanning", "PutRegistryScanningConfiguration", c.put_registry_scanning_configuration,
+            self._call("Scanning", "PutRegistryScanningConfiguration", self._op("put_registry_scanning_configuration"),
                        **action.scanning.api())
         elif isinstance(action, RegisterExclusion):
             self._gone(f"exclusion {action.arn!r}", "RegisterPullTimeUpdateExclusion",
-                       c.register_pull_time_update_exclusion, "ExclusionAlreadyExistsException", principalArn=action.arn)
+                       self._op("register_pull_time_update_exclusion"), "ExclusionAlreadyExistsException", principalArn=action.arn)
         elif isinstance(action, DeregisterExclusion):
             self._gone(f"exclusion {action.arn!r}", "DeregisterPullTimeUpdateExclusion",
-                       c.deregister_pull_time_update_exclusion, "ExclusionNotFoundException", principalArn=action.arn)
+                       self._op("deregister_pull_time_update_exclusion"), "ExclusionNotFoundException", principalArn=action.arn)
         else:  # pragma: no cover - every action is handled above
             raise TypeError(action)
 
@@ -206,10 +215,10 @@ class Executor:
 
     def _put_policy(self, text: str | None) -> None:
         if text is None:
-            self._gone("PolicyStatements", "DeleteRegistryPolicy", self.client.delete_registry_policy,
+            self._gone("PolicyStatements", "DeleteRegistryPolicy", self._op("delete_registry_policy"),
                        "RegistryPolicyNotFoundException")
         else:
-            self._call("PolicyStatements", "PutRegistryPolicy", self.client.put_registry_policy, policyText=text)
+            self._call("PolicyStatements", "PutRegistryPolicy", self._op("put_registry_policy"), policyText=text)
 
     def _read_modify_write(self, what: str, read: Callable[[], T], merge: Callable[[T], T],
                            write: Callable[[T], Any], holds: Callable[[T], bool]) -> None:
