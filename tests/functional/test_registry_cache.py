@@ -8,7 +8,7 @@ import time
 import boto3
 import pytest
 
-from tests.support.registry_stack import RegistryResource, cache_rules
+from tests.support.registry_stack import RegistryResource, cache_rules, policy_sids
 
 ROLE = "arn:aws:iam::123456789012:role/ecr-upstream"
 
@@ -120,3 +120,18 @@ def test_attributes_stay_within_the_response_limit(registry, ecr):
     assert response.size <= 4096
     assert response.data["PullThroughCacheComplete"] == "false"
     assert len(cache_rules(ecr)) == 50
+
+
+def test_a_create_failing_midway_is_cleaned_up_by_its_delete(registry, ecr, secret):
+    missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/missing-AbCdEf"
+    response = registry.create({
+        "ReplicationSourceAccountIds": ["111111111111"],
+        "PullThroughCacheRules": {"k8s": {"Upstream": "k8s"},
+                                  "zz-hub": {"Upstream": "docker-hub", "CredentialArn": missing}}})
+    assert not response.ok and "SecretNotFoundException" in response.reason
+    assert not response.physical_id.endswith(":unwritten")  # writes began: its Delete must find them
+    assert sorted(cache_rules(ecr)) == ["k8s"]
+    assert registry.delete().ok  # CloudFormation's Delete after the failed Create
+    assert cache_rules(ecr) == {}
+    assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+    assert policy_sids(ecr) == {}
