@@ -61,7 +61,7 @@ def test_credential_changes_in_place_and_upstream_changes_make_the_rule_anew(reg
 def test_a_foreign_prefix_is_refused_and_kept_by_the_rollback_and_delete(registry, ecr):
     ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io",
                                        upstreamRegistry="quay")
-    time.sleep(1.1)  # ECR dates it before this resource was created (beyond the allowed clock skew)
+    time.sleep(2.1)  # ECR dates it before this request (X-Amz-Date: whole seconds) beyond the allowed skew
     assert registry.create({"PullThroughCacheRules": {"k8s": {"Upstream": "k8s"}}}).ok
     refused = registry.update({"PullThroughCacheRules": {"k8s": {"Upstream": "k8s"},
                                                          "quay": {"Upstream": "quay"}}})
@@ -135,3 +135,17 @@ def test_a_create_failing_midway_is_cleaned_up_by_its_delete(registry, ecr, secr
     assert cache_rules(ecr) == {}
     assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
     assert policy_sids(ecr) == {}
+
+
+def test_the_same_create_delivered_twice_gives_the_same_id_and_state(registry, ecr, secret):
+    properties = {"PullThroughCacheRules": {"hub": {"Upstream": "docker-hub", "CredentialArn": secret("hub")}},
+                  "RepositoryCreationTemplates": {"hub/": {"AppliedFor": ["PULL_THROUGH_CACHE"]}},
+                  "PolicyStatements": [{"Sid": "Cache", "Principal": "*", "Action": "ecr:BatchImportUpstreamImage"}]}
+    event = registry.event("Create", properties)
+    first, again = registry.send(event), registry.send(event)
+    assert first.ok and again.ok, again.reason
+    assert first.physical_id == again.physical_id
+    assert sorted(cache_rules(ecr)) == ["hub"] and len(policy_sids(ecr)) == 1
+    registry.physical_id, registry.properties = first.physical_id, properties
+    assert registry.delete().ok and registry.delete().ok
+    assert cache_rules(ecr) == {} and policy_sids(ecr) == {}

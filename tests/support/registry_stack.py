@@ -7,6 +7,7 @@ readers of the registry's parts as ECR returns them.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,10 @@ class RegistryResource(Resource):
     def event(self, kind: str, properties: dict[str, Any], **kw: Any) -> dict[str, Any]:
         event = super().event(kind, properties, **kw)
         event["ResourceType"] = REGISTRY_TYPE
+        # CloudFormation's ResponseURL is presigned with SigV4: it carries the request's time.
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        event["ResponseURL"] = event["ResponseURL"].replace("?", f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={stamp}"
+                                                                 "&X-Amz-Expires=7200&", 1)
         return event
 
 

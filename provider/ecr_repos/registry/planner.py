@@ -223,6 +223,9 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
     # rollback of an update that dropped (or failed to drop) a part this resource had written. It is taken
     # as this resource's (a rollback must not fail); a Create has no such excuse.
     rollback_excuse = old is not None
+    # A dated part (cache rule, template) made as declared since this resource's request began is this
+    # resource's: the same Create delivered twice finds what its first delivery made.
+    replay_excuse = rollback_excuse or since is not None
 
     owned = old or RegistrySpec()
     adopt = desired.adopt_existing
@@ -274,7 +277,7 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
             count += 1
             continue
         actual = cache_rule_of(have)
-        excused = rollback_excuse and actual == rule and written_since(have)
+        excused = replay_excuse and actual == rule and written_since(have)
         if prefix not in owned.cache_rules and not adopt and not excused:
             conflicts.append(Conflict("PullThroughCacheRules", prefix))
         if actual.fixed() != rule.fixed() or (actual.credential and not rule.credential) or (actual.role and not rule.role):
@@ -297,7 +300,7 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
             actions.append(CreateTemplate(template))
             continue
         actual = template_of(have)
-        excused = rollback_excuse and actual == template and written_since(have)
+        excused = replay_excuse and actual == template and written_since(have)
         if prefix not in owned.templates and not adopt and not excused:
             conflicts.append(Conflict("RepositoryCreationTemplates", prefix))
         if actual != template:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from ..core import protocol
 from ..core.errors import InvalidProperties
@@ -48,6 +50,18 @@ class Request:
                              sid_prefix=ownership.sid_prefix(self.stack_id, self.logical_id))
 
 
+def request_time(event: dict[str, Any]) -> float:
+    """When CloudFormation made the request: the X-Amz-Date of its presigned ResponseURL (SigV4), the
+    same in every delivery of the request, so a Create delivered twice chooses the same physical id;
+    the Lambda's clock when the URL has none."""
+    query = parse_qs(urlsplit(event.get("ResponseURL", "")).query)
+    stamp = (query.get("X-Amz-Date") or [""])[0]
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return time.time()
+
+
 def _executor(request: Request) -> Executor:
     budget = protocol.helper.budget
     if budget is None:
@@ -60,7 +74,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     if request.kind == "Update" and request.physical_id:
         physical = request.physical_id  # never replaced (ownership.py): CloudFormation keeps it on failure too
     else:
-        physical = ownership.physical_id(request.stack_id, request.logical_id, time.time())
+        physical = ownership.physical_id(request.stack_id, request.logical_id, request_time(event))
         protocol.helper.PhysicalResourceId = ownership.unwritten(physical)  # until the first write
     desired = request.parse(request.properties)
     old = None
