@@ -122,3 +122,5 @@ def test_statements_compare_as_iam_reads_them():
     assert planner.same_statement({"Action": ["ecr:A"], "Principal": {"AWS": ["b", "a"]}},
                                   {"Action": "ecr:A", "Principal": {"AWS": ["a", "b"]}})
     assert not planner.same_statement({"Action": "ecr:A"}, {"Action": "ecr:B"})
+    assert planner.same_statement({"Principal": {"AWS": "111111111111"}},
+                                  {"Principal": {"AWS": ["arn:aws:iam::111111111111:root"]}})

@@ -222,14 +222,20 @@ class Executor:
 
     def _read_modify_write(self, what: str, read: Callable[[], T], merge: Callable[[T], T],
                            write: Callable[[T], Any], holds: Callable[[T], bool]) -> None:
+        stored: list[T] = []  # what each re-read found after a write that did not hold
         for _ in range(ATTEMPTS):
             now = read()
             if holds(now):
                 return  # there already (another writer's merge carried it, or a retried request)
-            write(merge(now))
+            wanted = merge(now)
+            write(wanted)
             if self.settle:
                 time.sleep(self.settle)
-            if holds(read()):
+            after = read()
+            if holds(after):
                 return
+            if stored and after == stored[-1] and merge(after) == wanted:
+                return  # twice the same text for what was written: ECR stores it in its own form
+            stored.append(after)
             time.sleep(random.uniform(0, self.settle or 0.05))  # apart from the other writer's retry
         raise LostUpdate(what, ATTEMPTS)

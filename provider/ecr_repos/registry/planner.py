@@ -16,6 +16,7 @@ by the executor); ``policy_holds`` / ``replication_holds`` say whether a re-read
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,13 +150,20 @@ def statements_by_sid(text: str | None) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in (doc or {}).get("Statement", []) if isinstance(s, dict) and isinstance(s.get("Sid"), str)}
 
 
+_ROOT = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
+
+
 def _normalise(value: Any, key: str = "") -> Any:
-    """IAM's equivalences: a one-element list is its element; list order does not matter."""
+    """IAM's equivalences: a one-element list is its element; list order does not matter; an account id
+    as principal is its root ARN (IAM may store either)."""
     if isinstance(value, dict):
         return {k: _normalise(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        items = sorted((_normalise(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        items = sorted((_normalise(v, key) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
         return items[0] if len(items) == 1 else items
+    if key == "AWS" and isinstance(value, str):
+        found = _ROOT.match(value)
+        return found.group(1) if found else value
     return value
 
 
