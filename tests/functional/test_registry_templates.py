@@ -138,3 +138,17 @@ def test_everything_at_once_and_its_delete(registry, ecr):
     assert registry.delete().ok
     assert (templates(ecr), exclusions(ecr), scanning(ecr)) == ({}, [], {"scanType": "BASIC", "rules": []})
     assert ecr.describe_registry()["replicationConfiguration"]["rules"] == []
+
+
+def test_throttling_never_fails_a_request_while_time_remains(registry, ecr):
+    from tests.support import ecr_fidelity
+
+    properties = {"PullThroughCacheRules": {f"k8s-{i}": {"Upstream": "k8s"} for i in range(12)},
+                  "RepositoryCreationTemplates": {f"t{i}/": {"AppliedFor": ["REPLICATION"]} for i in range(6)},
+                  "PullTimeUpdateExclusions": [f"arn:aws:iam::123456789012:role/r{i}" for i in range(6)]}
+    with ecr_fidelity.rate_limit(rate=10, burst=2) as limiter:
+        created = registry.create(properties)
+        deleted = registry.delete()
+    assert created.ok and deleted.ok, (created.reason, deleted.reason)
+    assert limiter.refused.get("create_pull_through_cache_rule", 0) > 0  # ECR did throttle
+    assert (templates(ecr), exclusions(ecr)) == ({}, [])

@@ -1,7 +1,9 @@
 """The only module that calls ECR for Custom::EcrRegistry: reads the registry, applies plans.
 
-Every ``ClientError`` is translated here into ``errors.RegistryCallFailed``. botocore's standard retry
-mode retries throttling and 5xx answers; no call starts after the deadline (``OutOfTime``).
+Every ``ClientError`` is translated here into ``errors.RegistryCallFailed``. Retries are the
+executor's, as for Custom::EcrRepos (``repos.executor``): throttling is paced per operation
+(``core.ratelimit``) and retried while the deadline leaves time, connection errors and 5xx answers
+are retried a few times; no call starts after the deadline (``OutOfTime``).
 
 The registry policy and the replication configuration are one object each, which other stacks (and
 people) write too, and ECR offers no conditional write. Each is written read-modify-write: read, merge
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..core.errors import OutOfTime
+from ..core.ratelimit import AdaptiveRate
+from ..repos import executor as repos_executor
 from . import planner
 from .errors import LostUpdate, RegistryCallFailed, SdkTooOld
 from .planner import (Action, CreateCacheRule, CreateTemplate, DeleteCacheRule, DeleteTemplate, DeregisterExclusion,
@@ -39,10 +43,7 @@ def settle_seconds() -> float:
 
 
 def make_client(region: str | None = None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("ecr", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8}))
+    return repos_executor.make_client(region, pool=10)  # one attempt per call: _call retries
 
 
 def _code(exc: Exception) -> str:
@@ -58,6 +59,7 @@ class Executor:
         self.settle = settle_seconds() if settle is None else settle
         self.done = 0
         self.total: int | None = None
+        self.rate = AdaptiveRate()
 
     # --- calls -----------------------------------------------------------------------------------
 
@@ -71,25 +73,45 @@ class Executor:
         return method
 
     def _call(self, part: str | None, operation: str, method: Callable[..., T], **kwargs: Any) -> T:
-        from botocore.exceptions import ClientError
+        """One ECR call, paced and retried (throttling while time remains, transient failures 4 times)."""
+        started = time.monotonic()
+        transient = 0
+        last: Exception | None = None
+        while True:
+            until = self.deadline if self.deadline is not None else started + repos_executor.THROTTLE_PATIENCE_SECONDS
+            if time.monotonic() >= until or not self.rate.wait(operation, until):
+                if last is not None:  # still throttled when the time ran out: say so
+                    raise self._translate(last, part, operation) from last
+                raise OutOfTime(self.done, self.total, service_timeout=self.service_timeout)
+            try:
+                result = method(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
+                if _code(exc) in repos_executor.THROTTLING:
+                    self.rate.throttled(operation)
+                    last = exc
+                    continue
+                if repos_executor._transient(exc) and transient < repos_executor.TRANSIENT_ATTEMPTS:
+                    transient += 1
+                    repos_executor._pause(transient)
+                    continue
+                raise self._translate(exc, part, operation) from exc
+            self.rate.succeeded(operation)
+            return result
 
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise OutOfTime(self.done, self.total, service_timeout=self.service_timeout)
-        try:
-            return method(**kwargs)
-        except ClientError as exc:
-            message = str(exc.response.get("Error", {}).get("Message", ""))
-            raise RegistryCallFailed(part, operation, _code(exc), message) from exc
+    @staticmethod
+    def _translate(exc: Exception, part: str | None, operation: str) -> Exception:
+        error = getattr(exc, "response", {}).get("Error", {}) if hasattr(exc, "response") else {}
+        if not error:
+            return exc  # not ECR's answer (a connection that kept failing): as botocore raised it
+        return RegistryCallFailed(part, operation, str(error.get("Code", "")), str(error.get("Message", "")))
 
     def _optional(self, operation: str, method: Callable[..., T], missing: str, **kwargs: Any) -> T | None:
-        from botocore.exceptions import ClientError
-
         try:
-            return method(**kwargs)
-        except ClientError as exc:
-            if _code(exc) == missing:
+            return self._call(None, operation, method, **kwargs)
+        except RegistryCallFailed as exc:
+            if exc.code == missing:
                 return None
-            raise RegistryCallFailed(None, operation, _code(exc), str(exc.response["Error"].get("Message", ""))) from exc
+            raise
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -135,21 +157,17 @@ class Executor:
         return RegistryState(**state)
 
     def _pages(self, name: str) -> list[dict[str, Any]]:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._op(name)
-            if self.client.can_paginate(name):
-                return list(self._op("get_paginator")(name).paginate())
-            pages, token = [], None
-            while True:
-                page = getattr(self.client, name)(**({"nextToken": token} if token else {}))
-                pages.append(page)
-                token = page.get("nextToken")
-                if not token:
-                    return pages
-        except ClientError as exc:
-            raise RegistryCallFailed(None, name, _code(exc), str(exc.response["Error"].get("Message", ""))) from exc
+        """Every page of a listing (each page one paced, retried call)."""
+        method = self._op(name)
+        operation = "".join(part.title() for part in name.split("_"))
+        pages: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self._call(None, operation, method, **({"nextToken": token} if token else {}))
+            pages.append(page)
+            token = page.get("nextToken")
+            if not token:
+                return pages
 
     # --- writes ----------------------------------------------------------------------------------
 
@@ -205,12 +223,10 @@ class Executor:
 
     def _gone(self, part: str, operation: str, method: Callable[..., Any], done_code: str, **kwargs: Any) -> None:
         """A call whose ``done_code`` means it is already done (a retried request, a part already removed)."""
-        from botocore.exceptions import ClientError
-
         try:
             self._call(part, operation, method, **kwargs)
         except RegistryCallFailed as exc:
-            if exc.code != done_code or not isinstance(exc.__cause__, ClientError):
+            if exc.code != done_code:
                 raise
 
     def _put_policy(self, text: str | None) -> None:
