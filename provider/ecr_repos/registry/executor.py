@@ -147,7 +147,8 @@ class Executor:
                 templates.update({t["prefix"]: t for t in page.get("repositoryCreationTemplates", [])})
             state["templates"] = templates
         if any(s.scanning is not None for s in specs):
-            found = self._call(None, "GetRegistryScanningConfiguration", self._op("get_registry_scanning_configuration"))
+            found = self._call(None, "GetRegistryScanningConfiguration",
+                               self._op("get_registry_scanning_configuration"))
             state["scanning"] = scanning_of(found.get("scanningConfiguration"))
         if declares("exclusions"):
             arns: list[str] = []
@@ -208,16 +209,19 @@ class Executor:
                        self._op("update_repository_creation_template"), **action.template.api())
         elif isinstance(action, DeleteTemplate):
             self._gone(f"creation template {action.prefix!r}", "DeleteRepositoryCreationTemplate",
-                       self._op("delete_repository_creation_template"), "TemplateNotFoundException", prefix=action.prefix)
+                       self._op("delete_repository_creation_template"), "TemplateNotFoundException",
+                       prefix=action.prefix)
         elif isinstance(action, PutScanning):
             self._call("Scanning", "PutRegistryScanningConfiguration", self._op("put_registry_scanning_configuration"),
                        **action.scanning.api())
         elif isinstance(action, RegisterExclusion):
             self._gone(f"exclusion {action.arn!r}", "RegisterPullTimeUpdateExclusion",
-                       self._op("register_pull_time_update_exclusion"), "ExclusionAlreadyExistsException", principalArn=action.arn)
+                       self._op("register_pull_time_update_exclusion"), "ExclusionAlreadyExistsException",
+                       principalArn=action.arn)
         elif isinstance(action, DeregisterExclusion):
             self._gone(f"exclusion {action.arn!r}", "DeregisterPullTimeUpdateExclusion",
-                       self._op("deregister_pull_time_update_exclusion"), "ExclusionNotFoundException", principalArn=action.arn)
+                       self._op("deregister_pull_time_update_exclusion"), "ExclusionNotFoundException",
+                       principalArn=action.arn)
         else:  # pragma: no cover - every action is handled above
             raise TypeError(action)
 

@@ -8,7 +8,8 @@ resource writes has the Sid ``EcrRegistry<8 hex of its stack id and logical id><
 (``sid_prefix``), so two resources never write the same Sid, and a rollback or a Delete finds exactly
 its own statements, whatever the properties say. The
 physical id names the resource and when CloudFormation asked for it (``ecr-registry:<stack>:<logical
-id>:<epoch ms>``, from the Create's presigned ResponseURL, the same in every delivery) and never changes, so CloudFormation never replaces it and never sends a cleanup Delete.
+id>:<epoch ms>``, from the Create's presigned ResponseURL, the same in every delivery) and never
+changes, so CloudFormation never replaces it and never sends a cleanup Delete.
 
 Declared-before is not always written-by: CloudFormation's rollback of an Update this resource refused
 (a declared prefix was another's) names that prefix in its OldResourceProperties. Pull-through cache

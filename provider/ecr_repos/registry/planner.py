@@ -147,7 +147,8 @@ def _parse_policy(text: str | None) -> dict[str, Any] | None:
 
 def statements_by_sid(text: str | None) -> dict[str, dict[str, Any]]:
     doc = _parse_policy(text)
-    return {s["Sid"]: s for s in (doc or {}).get("Statement", []) if isinstance(s, dict) and isinstance(s.get("Sid"), str)}
+    statements = (doc or {}).get("Statement", [])
+    return {s["Sid"]: s for s in statements if isinstance(s, dict) and isinstance(s.get("Sid"), str)}
 
 
 _ROOT = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
@@ -288,7 +289,8 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
         excused = replay_excuse and actual == rule and written_since(have)
         if prefix not in owned.cache_rules and not adopt and not excused:
             conflicts.append(Conflict("PullThroughCacheRules", prefix))
-        if actual.fixed() != rule.fixed() or (actual.credential and not rule.credential) or (actual.role and not rule.role):
+        dropped = (actual.credential and not rule.credential) or (actual.role and not rule.role)
+        if actual.fixed() != rule.fixed() or dropped:  # UpdatePullThroughCacheRule cannot change or unset these
             actions += [DeleteCacheRule(prefix), CreateCacheRule(rule)]
         elif actual != rule:
             actions.append(UpdateCacheRule(rule))
