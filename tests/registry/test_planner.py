@@ -124,3 +124,9 @@ def test_statements_compare_as_iam_reads_them():
     assert not planner.same_statement({"Action": "ecr:A"}, {"Action": "ecr:B"})
     assert planner.same_statement({"Principal": {"AWS": "111111111111"}},
                                   {"Principal": {"AWS": ["arn:aws:iam::111111111111:root"]}})
+
+
+def test_a_spec_without_an_owners_mark_removes_no_statement():
+    unmarked = RegistrySpec()  # sid_prefix "EcrRegistry": every resource's statements start with it
+    state = RegistryState(policy=policy(OURS, statement("EcrRegistryffff0000Other")))
+    assert planner.plan(RegistrySpec(), unmarked, state) == Plan()

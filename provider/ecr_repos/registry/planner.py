@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spec import (DEFAULT_SCANNING, MAX_CACHE_RULES, MAX_POLICY_CHARS, MAX_REPLICATION_RULES, CacheRule,
+from .spec import (DEFAULT_SCANNING, SID_PREFIX, MAX_CACHE_RULES, MAX_POLICY_CHARS, MAX_REPLICATION_RULES, CacheRule,
                    RegistrySpec, ReplicationRule, Scanning, Statement, Template, cache_rule_of,
                    replication_rule_of, template_of)
 
@@ -246,6 +246,8 @@ def plan(desired: RegistrySpec, old: RegistrySpec | None, state: RegistryState, 
     current = statements_by_sid(state.policy)
     mine = desired.sids
     prefix = desired.sid_prefix if desired.statements or old is None else owned.sid_prefix
+    if prefix == SID_PREFIX:
+        prefix = "\0"  # no owner's mark (a spec built without one): remove no statement by prefix
     adopted = set()
     for statement in desired.statements:
         name = statement.declared
