@@ -152,3 +152,13 @@ def test_throttling_never_fails_a_request_while_time_remains(registry, ecr):
     assert created.ok and deleted.ok, (created.reason, deleted.reason)
     assert limiter.refused.get("create_pull_through_cache_rule", 0) > 0  # ECR did throttle
     assert (templates(ecr), exclusions(ecr)) == ({}, [])
+
+
+def test_the_rollback_of_an_update_refused_for_bad_input_removes_nothing_of_others(registry, ecr):
+    audit = "arn:aws:iam::123456789012:role/audit"
+    ecr.register_pull_time_update_exclusion(principalArn=audit)
+    assert registry.create({"PullTimeUpdateExclusions": [CI]}).ok
+    bad = registry.update({"PullTimeUpdateExclusions": [CI, audit], "Scanning": {"ScanType": "FAST"}})
+    assert not bad.ok and bad.reason.startswith("Invalid properties: Scanning.ScanType: must be one of BASIC, ENHANCED")
+    assert registry.rollback().ok
+    assert exclusions(ecr) == [audit, CI]
