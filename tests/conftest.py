@@ -21,10 +21,12 @@ import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from tests.support import ecr_fidelity  # noqa: E402
+from tests.support import ecr_fidelity, registry_fidelity  # noqa: E402
 
 # The tests' moto follows ECR's rules where moto 5.2 lags AWS (tests/support/ecr_fidelity.py).
 ecr_fidelity.install()
+# ... and serves the registry APIs it lacks (tests/support/registry_fidelity.py).
+registry_fidelity.install()
 
 # `make test` (and CI) is deterministic: the same examples every run, so a red build is reproducible and
 # never a roll of the dice. `HYPOTHESIS_PROFILE=fuzz make test` searches afresh, ten times as long.

@@ -1,6 +1,11 @@
-"""The properties schema (schema/ecr-repos.schema.json): loading, CloudFormation coercion, problems.
+"""The properties schemas (schema/ecr-repos.schema.json, schema/ecr-registry.schema.json): loading,
+CloudFormation coercion, problems.
 
-The schema is the single description of the properties. This module coerces the strings that
+A schema is the single description of one resource type's properties; every function takes the
+schema file (``SCHEMA_FILE``, Custom::EcrRepos's, by default; ``REGISTRY_SCHEMA_FILE``). A ``$ref``
+into another schema file (``ecr-repos.schema.json#/definitions/AccountId``) is resolved at load: the
+definition it names (and those it refers to) joins the loading schema's ``definitions`` under the same
+name, so each fact is written once, in one file. This module coerces the strings that
 CloudFormation sends ("true", "14") to the types the schema names, then lists every problem with
 a field path and a fix. ECR rules that a schema cannot express live in ``spec``.
 """
@@ -18,31 +23,78 @@ from typing import Any
 from .errors import Problem
 
 SCHEMA_FILE = "ecr-repos.schema.json"
+REGISTRY_SCHEMA_FILE = "ecr-registry.schema.json"
+SCHEMA_FILES = {"Custom::EcrRepos": SCHEMA_FILE, "Custom::EcrRegistry": REGISTRY_SCHEMA_FILE}
 # A whole number as CloudFormation sends one: it turns every scalar into a string, and a template's
 # ``7.0`` arrives as "7.0". JSON Schema counts 7.0 as an integer, so "7.0" is one too; "7.5" is not.
 _INT_TEXT = re.compile(r"^[+-]?[0-9]+(?:\.0+)?$")
 
 
-def schema_path() -> Path:
-    """``$ECR_REPOS_SCHEMA``, else the copy an installed wheel carries (``ecr_repos/_schema/``, mapped
+def schema_path(name: str = SCHEMA_FILE) -> Path:
+    """Schema ``name``: Custom::EcrRepos's is ``$ECR_REPOS_SCHEMA`` when set (the others beside it),
+    else the copy an installed wheel carries (``ecr_repos/_schema/``, mapped
     from ``schema/`` by pyproject.toml), else ``schema/`` of the checkout (two folders above the
     package: an editable install, the tests, the Lambda zip)."""
     override = os.environ.get("ECR_REPOS_SCHEMA")
-    if override:
+    if override and name == SCHEMA_FILE:
         return Path(override)
+    if override and (Path(override).parent / name).is_file():
+        return Path(override).parent / name  # the other schemas beside it, when there
     package = Path(__file__).resolve().parent.parent
-    packaged = package / "_schema" / SCHEMA_FILE
-    return packaged if packaged.is_file() else package.parent.parent / "schema" / SCHEMA_FILE
+    packaged = package / "_schema" / name
+    return packaged if packaged.is_file() else package.parent.parent / "schema" / name
 
 
-@lru_cache(maxsize=1)
-def load_schema() -> dict[str, Any]:
-    with open(schema_path(), encoding="utf-8") as fh:
-        return json.load(fh)
+@lru_cache(maxsize=None)
+def load_schema(name: str = SCHEMA_FILE) -> dict[str, Any]:
+    with open(schema_path(name), encoding="utf-8") as fh:
+        schema = json.load(fh)
+    _inline_refs(schema, schema.setdefault("definitions", {}), name)
+    return schema
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
+def _inline_refs(node: Any, definitions: dict[str, Any], name: str) -> None:
+    """Rewrite each ``other.json#/definitions/X`` of ``node`` to ``#/definitions/X``, copying X (and
+    what X refers to, from its own file) into ``definitions``; a different X already there is an error."""
+    if isinstance(node, list):
+        for item in node:
+            _inline_refs(item, definitions, name)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and not ref.startswith("#"):
+        file, _, pointer = ref.partition("#")
+        key = pointer.rsplit("/", 1)[-1]
+        if not pointer.startswith("/definitions/") or file == name:
+            raise ValueError(f"{name}: unsupported $ref {ref!r}")
+        other = load_schema(file)["definitions"]
+        for def_name in _closure(other, key):
+            if def_name in definitions and definitions[def_name] != other[def_name]:
+                raise ValueError(f"{name}: definition {def_name!r} differs from {file}'s")
+            definitions[def_name] = other[def_name]
+        node["$ref"] = f"#/definitions/{key}"
+    for key, value in list(node.items()):  # a snapshot: definitions grows while it is walked
+        if key != "$ref":
+            _inline_refs(value, definitions, name)
+
+
+def _closure(definitions: dict[str, Any], key: str) -> list[str]:
+    """``key`` and every definition it refers to, locally (the file's own, already inlined, refs)."""
+    found: list[str] = []
+    todo = [key]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.append(current)
+        text = json.dumps(definitions[current])
+        todo.extend(re.findall(r'"#/definitions/([^"]+)"', text))
+    return found
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str = SCHEMA_FILE) -> Any:
     # Imported here: jsonschema is the largest import of the package and only validation needs it.
     from jsonschema import Draft7Validator, ValidationError, validators
 
@@ -50,7 +102,7 @@ def _validator() -> Any:
         if validator.is_type(instance, "string") and not compile_pattern(text).search(instance):
             yield ValidationError(f"{instance!r} does not match {text!r}")
 
-    return validators.extend(Draft7Validator, {"pattern": pattern})(load_schema())
+    return validators.extend(Draft7Validator, {"pattern": pattern})(load_schema(name))
 
 
 # --- patterns --------------------------------------------------------------------------------
@@ -103,19 +155,19 @@ def compile_pattern(text: str) -> re.Pattern[str]:
     return re.compile(python_regex(text), re.ASCII)
 
 
-def resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local ``$ref`` (``#/definitions/X``)."""
+def resolve(node: dict[str, Any], name: str = SCHEMA_FILE) -> dict[str, Any]:
+    """Follow a local ``$ref`` (``#/definitions/X``) of schema ``name``."""
     while "$ref" in node:
-        target: Any = load_schema()
+        target: Any = load_schema(name)
         for part in node["$ref"].lstrip("#/").split("/"):
             target = target[part]
         node = target
     return node
 
 
-def coerce(value: Any, node: dict[str, Any] | None = None) -> Any:
+def coerce(value: Any, node: dict[str, Any] | None = None, name: str = SCHEMA_FILE) -> Any:
     """Turn CloudFormation's string scalars into the types the schema asks for; leave the rest as is."""
-    node = resolve(node if node is not None else load_schema())
+    node = resolve(node if node is not None else load_schema(name), name)
     kind = node.get("type")
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -131,14 +183,14 @@ def coerce(value: Any, node: dict[str, Any] | None = None) -> Any:
         out = {}
         for key, item in value.items():
             if key in props:
-                out[key] = coerce(item, props[key])
+                out[key] = coerce(item, props[key], name)
             elif isinstance(extra, dict):
-                out[key] = coerce(item, extra)
+                out[key] = coerce(item, extra, name)
             else:
                 out[key] = item
         return out
     if kind == "array" and isinstance(value, list) and isinstance(node.get("items"), dict):
-        return [coerce(item, node["items"]) for item in value]
+        return [coerce(item, node["items"], name) for item in value]
     return value
 
 
@@ -187,6 +239,12 @@ _TYPE_WORDS = {
     "array": "a list",
 }
 
+# A field whose pattern differs between the schemas: its words by (field, pattern).
+_PATTERN_WORDS_OF = {
+    ("Sid", "^[A-Za-z0-9]+$"): "must be letters and digits only (IAM's Sid), not starting with EcrRegistry "
+                               "(the provider's own)",
+}
+
 _PATTERN_WORDS = {
     "AccountId": "must be a 12-digit AWS account id",
     "TagPattern": "may hold at most 4 '*' wildcards",
@@ -198,6 +256,13 @@ _PATTERN_WORDS = {
             "with EcrRepos), like EcrReposAuditRead"),
     "NamePrefix": ("must be lowercase letters and digits separated by '.', '_', '__', '-' or '/', and may end in "
                    "one of those separators, like 'dev/' or 'team-a-'"),
+    "CredentialArn": "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/",
+    "CustomRoleArn": "must be the ARN of an IAM role, like arn:aws:iam::123456789012:role/ecr-cache",
+    "Region": "must be an AWS region name, like eu-west-1",
+    "PullTimeUpdateExclusions": "must be the ARN of an IAM role or user, like arn:aws:iam::123456789012:role/ci",
+    "RepositoryPrefixes": "must be a repository name prefix (lowercase letters, digits, '.', '_', '-', '/')",
+    "RepositoryFilters": "must be lowercase letters, digits, '.', '_', '-', '/' and '*' wildcards",
+    "Action": "must be an ECR action, like ecr:ReplicateImage",
     "OrganizationalUnitPath": (
         "must be an OU path with the final '/', like o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ "
         "(a whole organization: use OrganizationIds)"
@@ -220,6 +285,10 @@ _ITEM_KINDS = {
     "PushOrganizationIds": "OrganizationId",
     "PullOrganizationalUnitPaths": "OrganizationalUnitPath",
     "PushOrganizationalUnitPaths": "OrganizationalUnitPath",
+    "ReplicationSourceAccountIds": "AccountId",
+    "PullTimeUpdateExclusions": "PullTimeUpdateExclusions",
+    "RepositoryPrefixes": "RepositoryPrefixes",
+    "RepositoryFilters": "RepositoryFilters",
 }
 
 _MINIMUM_WORDS = {
@@ -247,6 +316,14 @@ COVERED_KEYWORDS = frozenset({"minProperties", "maxProperties"})
 _RULE_COUNTS = {
     "ExpirationRules": ("Days", "DaysSincePull", "KeepLast"),
     "ArchiveRules": ("Days", "DaysSincePull"),
+}
+
+# Maps keyed by a repository prefix (Custom::EcrRegistry): what the key must be.
+_PREFIX_MAPS = {
+    "PullThroughCacheRules": "a pull-through cache prefix must be ROOT or 2-30 characters of the repository-name "
+                             "grammar (lowercase letters and digits separated by '.', '_', '-' or '/')",
+    "RepositoryCreationTemplates": "a template prefix must be ROOT or 1-256 characters of the repository-name "
+                                   "grammar (lowercase letters and digits separated by '.', '_', '-' or '/')",
 }
 
 _NAME_FIX = (
@@ -288,6 +365,11 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
             if keyword == "pattern":
                 return [Problem(where, f"holds the control character {_control_char(key)!r}; remove it")]
             return [Problem(where, f"tag keys must be 1-128 characters (got {len(key)})")]
+        if location and location[-1] in _PREFIX_MAPS:
+            words = _PREFIX_MAPS[str(location[-1])]
+            if keyword in ("minLength", "maxLength"):
+                return [Problem(where, f"{words} (got {len(key)} characters)")]
+            return [Problem(where, f"{words}, got {key!r}")]
         if keyword in ("minLength", "maxLength"):
             return [Problem(where, f"repository names must be 2-256 characters (got {len(key)})")]
         char = _control_char(key)
@@ -321,6 +403,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         return [Problem(location, f"{words}, got {value!r}")]
     if keyword == "enum":
         return [Problem(location, f"must be one of {', '.join(map(str, error.validator_value))}, got {value!r}")]
+    if keyword == "not" and isinstance(error.validator_value, dict) and list(error.validator_value) == ["pattern"]:
+        return [Problem(location, f"Sids starting with EcrRegistry are the provider's own, got {value!r}; rename it")]
     if keyword == "not" and isinstance(error.validator_value, dict) and list(error.validator_value) == ["required"]:
         return [Problem(location + (key,), _EXCLUDED_WORDS.get(key, "is not allowed here; remove it"))
                 for key in error.validator_value["required"]]
@@ -344,7 +428,8 @@ def describe_error(error: Any, location: tuple[str | int, ...]) -> list[Problem]
         char = _control_char(value)
         if char:
             return [Problem(location, f"holds the control character {char!r}, got {value!r}; remove it")]
-        words = _PATTERN_WORDS.get(field, f"must match {error.validator_value}")
+        words = _PATTERN_WORDS_OF.get((field, error.validator_value)) or _PATTERN_WORDS.get(
+            field, f"must match {error.validator_value}")
         return [Problem(location, f"{words}, got {value!r}")]
     if keyword == "minLength":
         if error.validator_value == 1:
@@ -396,27 +481,27 @@ def _is_type(value: Any, kind: str) -> bool:
     raise _Unsure(kind)
 
 
-def _valid(value: Any, node: dict[str, Any]) -> bool:
+def _valid(value: Any, node: dict[str, Any], name: str = SCHEMA_FILE) -> bool:
     if not _KNOWN.issuperset(node):
         raise _Unsure(sorted(set(node) - _KNOWN))
     if "$ref" in node:
-        return _valid(value, resolve(node))
+        return _valid(value, resolve(node, name), name)
     kind = node.get("type")
     if kind is not None and (not isinstance(kind, str) or not _is_type(value, kind)):
         if not isinstance(kind, str):
             raise _Unsure(kind)
         return False
-    if "not" in node and _valid(value, node["not"]):
+    if "not" in node and _valid(value, node["not"], name):
         return False
     if "const" in node and not _same(value, node["const"]):
         return False
     if "enum" in node and not any(_same(value, v) for v in node["enum"]):
         return False
-    if not all(_valid(value, sub) for sub in node.get("allOf", ())):
+    if not all(_valid(value, sub, name) for sub in node.get("allOf", ())):
         return False
     if "if" in node:
-        branch = node.get("then") if _valid(value, node["if"]) else node.get("else")
-        if branch is not None and not _valid(value, branch):
+        branch = node.get("then") if _valid(value, node["if"], name) else node.get("else")
+        if branch is not None and not _valid(value, branch, name):
             return False
     if isinstance(value, str):
         if len(value) < node.get("minLength", 0) or len(value) > node.get("maxLength", len(value)):
@@ -434,7 +519,7 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
                 raise _Unsure("uniqueItems on non-strings")
             if len(set(value)) != len(value):
                 return False
-        if "items" in node and not all(_valid(v, node["items"]) for v in value):
+        if "items" in node and not all(_valid(v, node["items"], name) for v in value):
             return False
     if isinstance(value, dict):
         props = node.get("properties", {})
@@ -442,16 +527,16 @@ def _valid(value: Any, node: dict[str, Any]) -> bool:
             return False
         if any(key not in value for key in node.get("required", ())):
             return False
-        if "propertyNames" in node and not all(_valid(k, node["propertyNames"]) for k in value):
+        if "propertyNames" in node and not all(_valid(k, node["propertyNames"], name) for k in value):
             return False
         extra = node.get("additionalProperties", True)
         for key, item in value.items():
             if key in props:
-                if not _valid(item, props[key]):
+                if not _valid(item, props[key], name):
                     return False
             elif extra is False:
                 return False
-            elif isinstance(extra, dict) and not _valid(item, extra):
+            elif isinstance(extra, dict) and not _valid(item, extra, name):
                 return False
     return True
 
@@ -465,24 +550,24 @@ def _same(value: Any, want: Any) -> bool:
     raise _Unsure("const/enum of a non-scalar")
 
 
-def surely_valid(properties: Any) -> bool:
+def surely_valid(properties: Any, name: str = SCHEMA_FILE) -> bool:
     """True only when ``properties`` certainly satisfies the schema (no jsonschema needed)."""
     try:
-        return _valid(properties, load_schema())
+        return _valid(properties, load_schema(name), name)
     except (_Unsure, re.error, TypeError):
         return False
 
 
-def schema_problems(properties: Any, *, allow_intrinsics: bool = False) -> list[Problem]:
+def schema_problems(properties: Any, *, allow_intrinsics: bool = False, name: str = SCHEMA_FILE) -> list[Problem]:
     """Every schema problem of already-coerced ``properties``, sorted by path.
 
     ``allow_intrinsics`` (for templates read by the CLI): a value that is an intrinsic function,
     or lies under one, is taken to be of the right type.
     """
-    if surely_valid(properties):
+    if surely_valid(properties, name):
         return []
     problems: list[Problem] = []
-    for error in _validator().iter_errors(properties):
+    for error in _validator(name).iter_errors(properties):
         location = tuple(error.absolute_path)
         if allow_intrinsics and _under_intrinsic(properties, location):
             continue
