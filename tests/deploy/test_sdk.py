@@ -187,8 +187,11 @@ def registry_sent() -> list[tuple[str, dict[str, Any]]]:
         "principalArn": parsed.exclusions[0], "ecrRepositoryPrefix": "cache", "prefix": "app/",
         "nextToken": "t",
     }
+    calls = registry_calls()
+    spreading = sorted(m for m, keywords in calls.items() if "**" in keywords)
+    assert spreading == sorted(spread), f"say above what registry/executor.py's ** sends for {spreading}"
     requests = []
-    for method, keywords in registry_calls().items():
+    for method, keywords in calls.items():
         literal = {k: (dynamic[k] if v is None else v) for k, v in keywords.items() if k != "**"}
         if "**" in keywords:
             requests += [(method, {**literal, **extra}) for extra in spread[method]]
