@@ -32,8 +32,8 @@ def test_aws_commands_refuse_an_old_botocore_naming_the_minimum(old_sdk, command
     assert (result.returncode, result.stdout) == (code, "")
     assert result.stderr == (
         f"ecr-repos {command[0]}: error: botocore {version} is older than {sdk.MIN_BOTOCORE}, the first whose ECR "
-        "model has every parameter ecr-repos sends (imageTagMutabilityExclusionFilters): upgrade it with "
-        "`pip install -U boto3`\n")
+        "model has every operation and parameter ecr-repos sends (the chainguard upstream of pull-through cache "
+        "rules): upgrade it with `pip install -U boto3`\n")
 
 
 def test_validate_calls_no_aws_and_runs_with_an_old_botocore(old_sdk):
