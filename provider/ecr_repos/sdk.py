@@ -59,9 +59,14 @@ MIN_BOTOCORE, NEWEST = max(FLOORS.values(), key=lambda floor: _release(floor[0])
 MIN_BOTO3 = MIN_BOTOCORE  # boto3 x.y.z requires botocore >= x.y.z
 
 
-def too_old(botocore_version: str) -> bool:
-    """Whether ``botocore_version`` lacks an operation or parameter the provider sends."""
-    return _release(botocore_version) < _release(MIN_BOTOCORE)
+def floor(resource_type: str | None = None) -> str:
+    """The oldest botocore that serves ``resource_type`` (None: every type, the provider's floor)."""
+    return FLOORS[resource_type][0] if resource_type else MIN_BOTOCORE
+
+
+def too_old(botocore_version: str, resource_type: str | None = None) -> bool:
+    """Whether ``botocore_version`` lacks an operation or parameter the provider (or one type) sends."""
+    return _release(botocore_version) < _release(floor(resource_type))
 
 
 def check_botocore(botocore_version: str | None = None) -> str | None:

@@ -77,6 +77,7 @@ def test_the_provider_floor_is_the_newest_of_the_types():
 ])
 def test_too_old(version, old):
     assert sdk.too_old(version) is old
+    assert sdk.too_old(version, "Custom::EcrRegistry") is old
     message = sdk.check_botocore(version)
     if old:
         assert message == (f"botocore {version} is older than 1.42.67, the first whose ECR model has every operation and "
@@ -323,3 +324,11 @@ def test_each_floor_is_the_first_botocore_with_everything_the_type_sends(kind, t
     before, lacks, gaps = BEFORE[kind]
     assert lacks(ecr_model(before, tmp_path / "before")) == gaps
     assert lacks(ecr_model(first, tmp_path / "first")) == []
+
+
+@pytest.mark.parametrize("version,old", [("1.39.10", True), ("1.39.11", False), ("1.42.66", False)])
+def test_each_type_has_its_own_floor(version, old):
+    # a repository call over botocore 1.40 is not blamed on the SDK: Custom::EcrRepos needs only 1.39.11
+    assert sdk.too_old(version, "Custom::EcrRepos") is old
+    assert sdk.floor("Custom::EcrRepos") == "1.39.11"
+    assert sdk.floor() == sdk.MIN_BOTOCORE == "1.42.67"

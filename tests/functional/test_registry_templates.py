@@ -190,5 +190,5 @@ def test_an_sdk_without_a_registry_operation_is_named(registry, ecr, monkeypatch
     response = registry.create({"PullTimeUpdateExclusions": [CI]})
     assert not response.ok
     assert response.reason == (f"The Lambda's botocore {botocore.__version__} has no ECR list_pull_time_update_exclusions;"
-                               " nothing more was changed. Build the provider zip with scripts/package.py --with-boto3, "
-                               "or use a newer Python runtime.")
+                               " nothing more was changed (Custom::EcrRegistry needs botocore 1.42.67 or later). Deploy "
+                               "the zip of `make package`: it carries its own SDK.")

@@ -96,5 +96,8 @@ class SdkTooOld(EcrReposError):
         self.version = version
 
     def message(self) -> str:
-        return (f"The Lambda's botocore {self.version} has no ECR {self.operation}; nothing more was changed. Build the "
-                "provider zip with scripts/package.py --with-boto3, or use a newer Python runtime.")
+        from .. import sdk
+
+        return (f"The Lambda's botocore {self.version} has no ECR {self.operation}; nothing more was changed "
+                f"(Custom::EcrRegistry needs botocore {sdk.floor('Custom::EcrRegistry')} or later). Deploy the zip of "
+                "`make package`: it carries its own SDK.")

@@ -134,8 +134,8 @@ def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposErro
     if type(exc).__name__ == "ParamValidationError":  # botocore's own check, before anything is sent
         import botocore
 
-        if sdk.too_old(botocore.__version__):
-            return SdkTooOld(repo, operation, botocore.__version__, sdk.MIN_BOTOCORE)
+        if sdk.too_old(botocore.__version__, "Custom::EcrRepos"):
+            return SdkTooOld(repo, operation, botocore.__version__, sdk.floor("Custom::EcrRepos"))
     error = getattr(exc, "response", {}).get("Error", {})
     return AwsCallFailed(repo, operation, error.get("Code", type(exc).__name__), error.get("Message", str(exc)))
 
