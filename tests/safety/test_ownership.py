@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from ecr_repos.repos import ownership
+from ecr_repos.repos.ownership import Owner
 from tests.support.cfn import Resource
 from tests.support.registry import push_image, recorded_calls, snapshot
 from tests.support.stack import Stack
@@ -164,3 +168,79 @@ def test_second_stack_update_cannot_take_over_and_its_delete_leaves_the_first_un
                            physical_id=resource.physical_id)
     assert resource.send(stray).ok
     assert snapshot(ecr) == {"shared/app": shared}
+
+
+# --- issue 20 item 1: a Delete of a generation the registry never recorded deletes nothing ----------
+
+
+def _forged(resource):
+    """Physical ids a Delete could carry that this resource never answered (well-formed or not)."""
+    owner = Owner(resource.stack_id, resource.logical_id)
+    live = ownership.generation_of(resource.physical_id)
+    return {
+        "never issued": owner.physical_id("0123456789ab"),
+        "future": owner.physical_id(owner.generation("a-request-that-never-came")),
+        "other logical id": Owner(resource.stack_id, "Other").physical_id(live),
+        "other stack": f"ecr-repos:elsewhere:{resource.logical_id}:{live}",
+        "uppercase": resource.physical_id.upper().replace("ECR-REPOS:", "ecr-repos:"),
+        "too short": resource.physical_id[:-1],
+        "suffixed": resource.physical_id + "0",
+        "no generation": resource.physical_id.rsplit(":", 1)[0] + ":",
+        "not ours": f"{resource.stack_name}_{resource.logical_id}_AbCdEfGh",
+    }
+
+
+def _untag_ledgers(ecr):
+    """A registry as 0.2.0 leaves a resource that never removed a repository: no ledger anywhere."""
+    for repo in ecr.describe_repositories()["repositories"]:
+        ecr.untag_resource(resourceArn=repo["repositoryArn"], tagKeys=["ecr-repos:ledger"])
+
+
+def _assert_forged_deletes_delete_nothing(ecr, resource, props):
+    before = snapshot(ecr)
+    for label, physical_id in _forged(resource).items():
+        assert physical_id != resource.physical_id, label
+        with recorded_calls() as calls:
+            response = resource.send(resource.event("Delete", props, physical_id=physical_id))
+        assert response.status == "SUCCESS", (label, response.reason)
+        assert response.physical_id == physical_id, label
+        assert calls.writes == [], label
+        assert snapshot(ecr) == before, label
+
+
+@pytest.mark.parametrize("layout", ["ledger", "no ledger (0.2.0)"])
+def test_a_delete_of_a_generation_never_issued_deletes_nothing_and_answers_success(ecr, layout):
+    props = repos("app/a", "app/b", "app/c", EmptyOnDelete=True)
+    resource = Resource(stack_name="forged")
+    assert resource.create(props).ok
+    push_image(ecr, "app/b", "v1")
+    if layout != "ledger":
+        _untag_ledgers(ecr)
+
+    _assert_forged_deletes_delete_nothing(ecr, resource, props)
+
+    # the live id still deletes everything it holds
+    assert resource.delete().ok
+    assert snapshot(ecr) == {}
+
+
+def test_forged_generations_after_a_removal_delete_nothing(ecr):
+    props = repos("app/a", "app/b", "app/c", EmptyOnDelete=True)
+    resource = Resource(stack_name="forged2")
+    assert resource.create(props).ok
+    old_id = resource.physical_id
+    smaller = repos("app/a", "app/c", EmptyOnDelete=True)
+    assert resource.update(smaller).ok and resource.physical_id != old_id
+    assert resource.cleanup().ok
+    assert set(snapshot(ecr)) == {"app/a", "app/c"}
+
+    _assert_forged_deletes_delete_nothing(ecr, resource, smaller)
+    # a forged Delete that carries the old, larger properties is no different
+    _assert_forged_deletes_delete_nothing(ecr, resource, props)
+    # nor one of the retired id once its cleanup is done
+    with recorded_calls() as calls:
+        assert resource.send(resource.event("Delete", props, physical_id=old_id)).ok
+    assert calls.writes == [] and set(snapshot(ecr)) == {"app/a", "app/c"}
+
+    assert resource.delete().ok
+    assert snapshot(ecr) == {}
