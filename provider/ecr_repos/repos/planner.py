@@ -493,7 +493,9 @@ def _ledger_change(desired: ResourceSpec, old: ResourceSpec | None, states: dict
             want = Ledger(count, old_gen, new_gen)
         if current and anchor == found[0] and current[1:3] == want[1:3]:
             return None  # a retried delivery: already written
-        removed = ownership.removed_value(old_gen, new_gen, deferred)
+        # not beside a drop mark (0.2.0's choice of anchor can be marked): six tags of ours at most
+        marked = ownership.DROP in (states[anchor].tags or {})  # type: ignore[union-attr]
+        removed = None if marked else ownership.removed_value(old_gen, new_gen, deferred)
         return _ledger_write(anchor, states[anchor], want, removed)  # type: ignore[arg-type]
     if current is None or found is None or found[0] not in desired.repos:
         return None
