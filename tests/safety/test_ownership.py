@@ -244,3 +244,94 @@ def test_forged_generations_after_a_removal_delete_nothing(ecr):
 
     assert resource.delete().ok
     assert snapshot(ecr) == {}
+
+
+# --- issue 19 item 5: the ledger's holder, through removals, rollbacks and additions --------------
+
+
+def _tag_reads(calls):
+    return calls.names.count("ListTagsForResource")
+
+
+def test_the_holder_moves_when_removed_and_a_rolled_back_removal_stays_inert(ecr):
+    from tests.support.stack import Other, Stack
+
+    stack = Stack("holder", "Repos", Other("Function"))
+    assert stack.create({"Repos": repos("app/a", "app/b", "app/c", "app/d", EmptyOnDelete=True)}).status == \
+        "CREATE_COMPLETE"
+    kept_images = {name: {push_image(ecr, name, "v1")} for name in ("app/b", "app/c", "app/d")}
+    assert ownership.is_placed(ownership.ledger_of(snapshot(ecr)["app/a"]["tags"]))
+
+    # the holder itself is removed: the ledger moves to the next kept repository
+    with recorded_calls() as calls:
+        outcome = stack.update({"Repos": repos("app/b", "app/c", "app/d", EmptyOnDelete=True)})
+    assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].ok
+    assert set(snapshot(ecr)) == {"app/b", "app/c", "app/d"}
+    assert _tag_reads(calls) == 4
+    holder = ownership.ledger_of(snapshot(ecr)["app/b"]["tags"])
+    assert holder is not None and holder.live == ownership.generation_of(stack["Repos"].physical_id)
+
+    # removing app/c is rolled back by another resource: the Delete of the new id removes nothing
+    stack["Function"].fail = True
+    outcome = stack.update({"Repos": repos("app/b", "app/d", EmptyOnDelete=True)})
+    assert outcome.status == "UPDATE_ROLLBACK_COMPLETE" and outcome.rollback["Repos"].ok
+    assert {n: r["images"] for n, r in snapshot(ecr).items()} == kept_images
+
+    # a later removal of app/d acts on app/d only: app/c's mark names the rolled-back id
+    stack["Function"].fail = False
+    with recorded_calls() as calls:
+        outcome = stack.update({"Repos": repos("app/b", "app/c", EmptyOnDelete=True)})
+    assert outcome.status == "UPDATE_COMPLETE" and outcome.cleanup["Repos"].ok
+    assert {n: r["images"] for n, r in snapshot(ecr).items()} == {n: kept_images[n] for n in ("app/b", "app/c")}
+    assert _tag_reads(calls) == 4
+
+    assert stack.delete().status == "DELETE_COMPLETE"
+    assert snapshot(ecr) == {}
+
+
+def test_a_repository_added_before_the_holder_takes_the_ledger_at_the_next_removal(ecr):
+    resource = Resource(stack_name="before")
+    assert resource.create(repos("app/b", "app/c")).ok
+    assert resource.update(repos("app/a", "app/b", "app/c")).ok  # in place: app/a has no ledger
+    with recorded_calls() as calls:
+        assert resource.update(repos("app/a", "app/b")).ok
+        assert resource.cleanup().ok
+    after = snapshot(ecr)
+    assert set(after) == {"app/a", "app/b"}
+    moved = ownership.ledger_of(after["app/a"]["tags"])
+    stale = ownership.ledger_of(after["app/b"]["tags"])
+    assert moved is not None and stale is not None and moved.count > stale.count
+    assert moved.live == ownership.generation_of(resource.physical_id)
+    assert ownership.REMOVED not in after["app/b"]["tags"]
+
+    # the next removal finds it by name again, and removing the new holder moves it on
+    with recorded_calls() as calls:
+        assert resource.update(repos("app/b")).ok
+        assert resource.cleanup().ok
+    assert set(snapshot(ecr)) == {"app/b"} and _tag_reads(calls) == 4
+    assert resource.delete().ok and snapshot(ecr) == {}
+
+
+def test_a_registry_laid_out_by_0_2_0_is_read_in_full_once_then_by_name(ecr):
+    """0.2.0 put its ledger (counted from 1) on any kept repository and none on a Create."""
+    resource = Resource(stack_name="upgrade")
+    props = repos("app/a", "app/b", "app/c", "app/d")
+    assert resource.create(props).ok
+    live = ownership.generation_of(resource.physical_id)
+    arns = {r["repositoryName"]: r["repositoryArn"] for r in ecr.describe_repositories()["repositories"]}
+    ecr.untag_resource(resourceArn=arns["app/a"], tagKeys=[ownership.LEDGER])
+    ecr.tag_resource(resourceArn=arns["app/c"], tags=[{"Key": ownership.LEDGER, "Value": f"2:{live}::0123456789ab:"}])
+
+    with recorded_calls() as calls:
+        assert resource.update(repos("app/a", "app/c", "app/d")).ok
+    assert _tag_reads(calls) == 4  # app/b, then every kept one: the holder held no ledger
+    with recorded_calls() as calls:
+        assert resource.cleanup().ok
+    assert _tag_reads(calls) == 2  # the holder (now app/a) and app/b, which it lists
+    after = snapshot(ecr)
+    assert set(after) == {"app/a", "app/c", "app/d"}
+    ledger = ownership.ledger_of(after["app/a"]["tags"])
+    assert ownership.is_placed(ledger) and ledger.live == ownership.generation_of(resource.physical_id)
+    assert ledger.retired == live
+
+    assert resource.delete().ok and snapshot(ecr) == {}
