@@ -15,13 +15,13 @@ from ecr_repos.repos.planner import (
     DeleteRepository,
     DeleteRepositoryPolicy,
     PutLifecyclePolicy,
-    RepoState,
     SetMutability,
     SetRepositoryPolicy,
     SetScanOnPush,
     TagRepository,
     UntagRepository,
 )
+from ecr_repos.repos.state import RepoState
 
 OWNER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/web/uuid", "Repos")
 OTHER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/other/uuid", "Repos")

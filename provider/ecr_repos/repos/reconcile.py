@@ -21,7 +21,6 @@ from .planner import (
     SUPERSEDED,
     UNKNOWN,
     Plan,
-    RepoState,
     delete_role,
     latest_ledger,
     names_to_inspect,
@@ -30,6 +29,7 @@ from .planner import (
     plan_apply,
 )
 from .spec import ResourceSpec
+from .state import RepoState
 
 # How many repositories a look for the ledger's holder reads before it gives up and reads them all:
 # those before the holder are the ones marked dropped (removed by the pending Update) or not ours.
