@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
 
 from ecr_repos.repos import ownership
 from ecr_repos.repos.ownership import Owner
@@ -335,3 +341,58 @@ def test_a_registry_laid_out_by_0_2_0_is_read_in_full_once_then_by_name(ecr):
     assert ledger.retired == live
 
     assert resource.delete().ok and snapshot(ecr) == {}
+
+
+# --- model check: random set changes, rollbacks, duplicate deliveries and forged Deletes ------------
+
+_UNIVERSE = ("m/a", "m/b", "m/c", "m/d", "m/e")
+
+
+class _Twice(Resource):
+    """Every event delivered twice (Lambda's at-least-once delivery): the same answer both times."""
+
+    twice = False
+
+    def send(self, event, context=None):
+        first = super().send(event, context)
+        if not self.twice:
+            return first
+        again = super().send(event, context)
+        assert (again.status, again.physical_id) == (first.status, first.physical_id), event["RequestType"]
+        return again
+
+
+def _existing(ecr):
+    return {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
+
+
+@settings(max_examples=int(os.environ.get("MODEL_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.sets(st.sampled_from(_UNIVERSE), min_size=1),
+       steps=st.lists(st.tuples(st.sets(st.sampled_from(_UNIVERSE), min_size=1), st.booleans(), st.booleans()),
+                      min_size=1, max_size=5))
+def test_random_set_changes_keep_exactly_the_declared_repositories(first, steps):
+    from tests.support.stack import Other, Stack
+
+    with mock_aws():
+        ecr = boto3.client("ecr", region_name="us-east-1")
+        stack = Stack("model", Other("Function"))
+        resource = _Twice(stack_name="model", logical_id="Repos")
+        stack.members.insert(0, resource)
+        declared = set(first)
+        assert stack.create({"Repos": repos(*sorted(declared))}).status == "CREATE_COMPLETE"
+        for names, other_fails, twice in steps:
+            resource.twice = twice
+            stack["Function"].fail = other_fails
+            outcome = stack.update({"Repos": repos(*sorted(names))})
+            if outcome.status == "UPDATE_COMPLETE":
+                declared = set(names)
+            else:
+                assert outcome.status == "UPDATE_ROLLBACK_COMPLETE", outcome
+            assert _existing(ecr) == declared, (names, other_fails, twice)
+            before = snapshot(ecr)
+            forged = resource.send(resource.event("Delete", repos(*_UNIVERSE),
+                                                  physical_id=Owner(resource.stack_id, "Repos").physical_id("0" * 12)))
+            assert forged.ok and snapshot(ecr) == before
+        resource.twice = False
+        assert stack.delete().status == "DELETE_COMPLETE"
+        assert _existing(ecr) == set()
