@@ -4,7 +4,8 @@ Every ECR call goes to moto in-process and sleeps a simulated 25 ms first (a bot
 ``before-send`` hook); calls are counted with a ``before-parameter-build`` hook. Options:
 ``--sizes 10,100,500``, ``--sweep 8,16,32`` (pool sizes for Create/Delete of the largest size),
 ``--no-cold``, ``--no-zip``; ``--only sets`` runs only the set-change rows (add 1 of N, remove 1 of N
-with its cleanup) for ``--set-sizes`` (10,100,500,2000); ``--only cold`` runs only the cold start;
+with its cleanup) for ``--set-sizes`` (10,100,500,2000) and the removal of one of ``--remove-size``
+(3000); ``--only remove`` that last row alone; ``--only cold`` runs only the cold start;
 ``--only throttle`` runs Create of ``--throttle-sizes`` (500) while ECR throttles each API at
 ``--throttle-rates`` (10,2) requests per second.
 """
@@ -127,6 +128,17 @@ def run_throttle(sizes: list[int], rates: list[float]) -> list[str]:
     return lines
 
 
+def run_remove(n: int) -> list[str]:
+    """Issue 19 item 5: one repository removed from a map of ``n``, with its cleanup (one run: the
+    counts are deterministic, and creating the map first is the long part)."""
+    with scenarios.simulated_ecr() as calls:
+        m = scenarios.remove_one_run(n, calls)
+    label = scenarios.REMOVE_ROW.format(n=n)
+    flag = "" if m.ok else f"  FAILED: {m.detail}"
+    return [f"{label}: {m.seconds:.2f} s; {m.tag_reads} reads besides {m.describe_pages} DescribeRepositories, "
+            f"{m.writes} writes (target: at most 10 reads and 5 writes){flag}"]
+
+
 def run_sweep(n: int, pools: list[int], repeat: int) -> list[str]:
     lines = [f"pool size sweep, N = {n}, best of {repeat}: provider wall seconds"]
     saved = os.environ.get("ECR_REPOS_CONCURRENCY")
@@ -213,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
-    parser.add_argument("--only", choices=["sets", "cold", "throttle"], help="run only these rows")
+    parser.add_argument("--only", choices=["sets", "cold", "throttle", "remove"], help="run only these rows")
     parser.add_argument("--throttle-sizes", default="500")
     parser.add_argument("--throttle-rates", default="10,2", help="requests per second per ECR API")
     parser.add_argument("--set-sizes", default="10,100,500,2000")
+    parser.add_argument("--remove-size", type=int, default=3000, help="the map one repository is removed from")
     args = parser.parse_args(argv)
     scenarios.setup_environment()
     if "ECR_REPOS_CONCURRENCY" not in os.environ and deployed_pool():
@@ -225,8 +238,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(run_throttle([int(s) for s in args.throttle_sizes.split(",") if s],
                                       [float(r) for r in args.throttle_rates.split(",") if r])))
         return 0
+    if args.only == "remove":
+        print("\n".join(run_remove(args.remove_size)))
+        return 0
     if args.only == "sets":
-        print("\n".join(run_sets([int(s) for s in args.set_sizes.split(",") if s], args.repeat)))
+        print("\n".join(run_sets([int(s) for s in args.set_sizes.split(",") if s], args.repeat)
+                        + [""] + run_remove(args.remove_size)))
         return 0
     if args.only == "cold":
         print("\n".join(run_cold(args.cold_runs)))
@@ -235,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep:
         sizes = [int(s) for s in args.sizes.split(",") if s]
         sections.append(run_sweep(max(sizes), [int(p) for p in args.sweep.split(",")], args.repeat))
+    sections.append(run_remove(args.remove_size))
     if not args.no_cold:
         sections.append(run_cold(args.cold_runs))
     if not args.no_zip:

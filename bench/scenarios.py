@@ -249,3 +249,42 @@ def throttled_create(n: int, rate: float) -> tuple[Measure, dict[str, int], dict
         if response is not None and not response.ok:
             measure.ok, measure.detail = False, response.reason
     return measure, dict(ecr_rate.served), dict(ecr_rate.refused)
+
+
+# --- issue 19 item 5: one repository removed from a large map ----------------------------------
+
+REMOVE_ROW = "remove 1 of {n}, with its cleanup"
+
+
+@dataclass
+class Removal:
+    seconds: float
+    tag_reads: int  # ListTagsForResource and the other reads besides DescribeRepositories
+    describe_pages: int  # DescribeRepositories (pages of the registry or lookups by name)
+    writes: int
+    ok: bool = True
+    detail: str = ""
+
+
+def remove_one_run(n: int, calls: EcrCalls) -> Removal:
+    """A resource of ``n`` repositories (created untimed); one in the middle removed: the Update and
+    CloudFormation's cleanup Delete of the old id, timed and counted together."""
+    from tests.support.cfn import Resource
+
+    props = properties(n)
+    resource = Resource(stack_name=f"remove-{n}")
+    created = resource.create(props)
+    assert created.ok, created.reason
+    shrunk = copy.deepcopy(props)
+    shrunk["EcrRepositories"].pop(sorted(props["EcrRepositories"])[n // 2])
+    calls.reset()
+    start = time.perf_counter()
+    update = resource.update(shrunk)
+    cleanup = resource.cleanup() if update.ok else None
+    seconds = time.perf_counter() - start
+    describe = calls.counts["DescribeRepositories"]
+    out = Removal(seconds, calls.reads - describe, describe, calls.writes)
+    for response in (update, cleanup):
+        if response is None or not response.ok:
+            out.ok, out.detail = False, getattr(response, "reason", "no cleanup: the id did not change")
+    return out

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from ecr_repos.repos import ownership, planner, spec
 from ecr_repos.cli import differences as drift
 from ecr_repos.repos.ownership import Owner
-from ecr_repos.repos.planner import Conflict, Plan, RepoChange, RepoState
+from ecr_repos.repos.planner import Conflict, Plan, RepoChange
+from ecr_repos.repos.state import RepoState
 
 OWNER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/web/uuid", "Repos")
 GEN = "a" * 12

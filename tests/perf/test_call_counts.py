@@ -151,13 +151,21 @@ def test_update_adding_a_repository_keeps_the_id_and_writes_only_the_new_one(cal
     assert reads(calls) == Counter({"DescribeRepositories": 1})  # the new name does not exist: nothing to inspect
 
 
+def without(props: dict[str, Any], name: str) -> dict[str, Any]:
+    changed = copy.deepcopy(props)
+    del changed["EcrRepositories"][name]
+    return changed
+
+
 @pytest.mark.parametrize("n", [5, 30])
-def test_removing_one_costs_five_writes_at_most_with_its_cleanup_whatever_n(calls, n):
+@pytest.mark.parametrize("removed", ["perf/r00", "perf/r02", "last"])
+def test_removing_one_costs_four_reads_and_four_writes_with_its_cleanup_whatever_n(calls, n, removed):
+    removed = f"perf/r{n - 1:02d}" if removed == "last" else removed
     resource = Resource()
     resource.create(declared(n))
     calls.reset()
 
-    response = resource.update(declared(n - 1))
+    response = resource.update(without(declared(n), removed))
     assert response.ok, response.reason
     update_writes = writes(calls)
     update_reads = reads(calls)
@@ -165,14 +173,67 @@ def test_removing_one_costs_five_writes_at_most_with_its_cleanup_whatever_n(call
     cleanup = resource.cleanup()
 
     assert cleanup is not None and cleanup.ok, cleanup
-    # the Update marks the removed repository and writes the ledger on one kept repository; the
-    # cleanup Delete updates the ledger and deletes the marked one
+    # the Update marks the removed repository and writes the ledger, with the removed name, on the
+    # first kept one; the cleanup Delete updates the ledger and deletes the marked one
     assert update_writes == Counter({"TagResource": 2})
     assert writes(calls) == Counter({"TagResource": 1, "DeleteRepository": 1})
-    # reads that grow with N: the Update reads every kept repository's tags (the ledger may be on any),
-    # the cleanup Delete every repository its (old) properties name (ownership, marks, ledger)
-    assert update_reads == Counter({"DescribeRepositories": 1, "ListTagsForResource": n})
-    assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": n})
+    # by name: the removed repository's tags and the ledger's holder's (the first repository, or,
+    # when that one is removed, the next), whatever N
+    assert update_reads == Counter({"DescribeRepositories": 1, "ListTagsForResource": 2})
+    assert reads(calls) == Counter({"DescribeRepositories": 1, "ListTagsForResource": 2})
+
+
+# --- issue 19 item 5: counted as HTTP requests sent -------------------------------------------------
+
+_TARGET = "AmazonEC2ContainerRegistry_V20150921."
+
+
+class Sent:
+    """ECR requests as they leave botocore for moto: a ``before-send`` hook registered first, so it
+    sees every HTTP attempt (retries included) before moto answers it."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, request: Any, **_: Any) -> None:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        self.counts[target[len(_TARGET):] if target.startswith(_TARGET) else target] += 1
+
+    def split(self) -> tuple[int, int]:
+        """(reads besides DescribeRepositories, writes)."""
+        counted = {op: n for op, n in self.counts.items() if op != "DescribeRepositories"}
+        return (sum(n for op, n in counted.items() if op not in _WRITES),
+                sum(n for op, n in counted.items() if op in _WRITES))
+
+
+@pytest.fixture
+def sent(aws):
+    boto3.setup_default_session(region_name="us-east-1")
+    tally = Sent()
+    boto3.DEFAULT_SESSION.events.register_first("before-send.ecr", tally)
+    yield tally
+    boto3.DEFAULT_SESSION = None
+
+
+def test_removing_1_of_300_sends_at_most_10_reads_and_5_writes_with_its_cleanup(sent):
+    n = 300
+    props = {"EcrRepositories": {f"perf/r{i:03d}": {} for i in range(n)}}
+    resource = Resource(stack_name="remove-one")
+    assert resource.create(props).ok
+    sent.counts.clear()
+
+    update = resource.update(without(props, "perf/r150"))
+    cleanup = resource.cleanup()
+
+    assert update.ok and cleanup is not None and cleanup.ok, (update.reason, cleanup)
+    reads_sent, writes_sent = sent.split()
+    assert reads_sent <= 10 and writes_sent <= 5, sent.counts
+    assert sent.counts["ListTagsForResource"] == 4 and writes_sent == 4, sent.counts
+    plain = boto3.session.Session(region_name="us-east-1").client("ecr")
+    names = {r["repositoryName"] for page in plain.get_paginator("describe_repositories").paginate()
+             for r in page["repositories"]}
+    assert names == set(without(props, "perf/r150")["EcrRepositories"])
 
 
 def test_delete_reads_each_repositorys_tags_once_and_deletes_each_once(calls, plain):

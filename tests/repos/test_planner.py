@@ -15,13 +15,13 @@ from ecr_repos.repos.planner import (
     DeleteRepository,
     DeleteRepositoryPolicy,
     PutLifecyclePolicy,
-    RepoState,
     SetMutability,
     SetRepositoryPolicy,
     SetScanOnPush,
     TagRepository,
     UntagRepository,
 )
+from ecr_repos.repos.state import RepoState
 
 OWNER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/web/uuid", "Repos")
 OTHER = Owner("arn:aws:cloudformation:us-east-1:123456789012:stack/other/uuid", "Repos")
@@ -59,7 +59,10 @@ def test_create_new_repository_is_three_writes_at_most():
     assert [type(a) for a in api.actions] == [CreateRepository, PutLifecyclePolicy, SetRepositoryPolicy]
     assert [type(a) for a in web.actions] == [CreateRepository, PutLifecyclePolicy]
     create = api.actions[0]
-    assert dict(create.tags) == {**OWNER.tags(ownership.origin_value("created", G1, "")), "team": "a"}
+    # the first repository (name order) starts the ledger, in its CreateRepository call
+    assert dict(create.tags) == {**OWNER.tags(ownership.origin_value("created", G1, "")), "team": "a",
+                                 ownership.LEDGER: f"{ownership.PLACED}:{G1}:::"}
+    assert ownership.LEDGER not in dict(web.actions[0].tags)
     assert (create.immutable, create.scan_on_push) == (True, True)
 
 
@@ -115,7 +118,8 @@ def test_adopt_tags_first_then_settings_and_keeps_foreign_tags():
     assert change.change == planner.ADOPT
     tag, *rest = change.actions
     assert isinstance(tag, TagRepository)
-    assert dict(tag.tags) == OWNER.tags(ownership.origin_value("adopted", G1, ""))
+    assert dict(tag.tags) == {**OWNER.tags(ownership.origin_value("adopted", G1, "")),
+                              ownership.LEDGER: f"{ownership.PLACED}:{G1}:::"}
     assert [type(a) for a in rest] == [SetMutability, PutLifecyclePolicy]
 
 
@@ -210,8 +214,10 @@ def test_removal_takes_a_new_generation_marks_the_removed_and_writes_the_ledger_
               "b1": state("b1", tags=ours(born=(G1, "")), policies=False)}
     plan = planner.plan_apply(new, states, OWNER, G2, old=old, old_gen=G1)
     assert plan.physical_id == OWNER.physical_id(G2) and plan.removed == ("b1",)
+    # the ledger counts from PLACED (a holder-placed ledger) and names what its cleanup removes
     assert plan.actions == [TagRepository("b1", ((ownership.DROP, f"{G1}:{G2}"),)),
-                            TagRepository("a1", ((ownership.LEDGER, f"1:{G1}:{G2}::"),))]
+                            TagRepository("a1", ((ownership.LEDGER, f"{ownership.PLACED}:{G1}:{G2}::"),
+                                                 (ownership.REMOVED, f"{G1}:{G2}:b1")))]
     assert [c.phase for c in plan.changes if c.actions] == [0, 1]
 
 

@@ -86,7 +86,7 @@ def refs(tags: dict[str, str]) -> set[str]:
     return {k.split(":", 2)[2] for k in tags if k.startswith("ecr-repos:ref:")}
 
 
-BOOKKEEPING = ("ecr-repos:drop", "ecr-repos:ledger")
+BOOKKEEPING = ("ecr-repos:drop", "ecr-repos:ledger", "ecr-repos:removed")
 
 
 def without_bookkeeping(snap: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

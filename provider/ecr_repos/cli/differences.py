@@ -23,7 +23,6 @@ from ..repos.planner import (
     DeleteRepositoryPolicy,
     Plan,
     PutLifecyclePolicy,
-    RepoState,
     SetMutability,
     SetRepositoryPolicy,
     SetScanOnPush,
@@ -31,6 +30,7 @@ from ..repos.planner import (
     UntagRepository,
 )
 from ..repos.spec import ResourceSpec
+from ..repos.state import RepoState
 from .describe import lifecycle_rules
 
 # Settings, in display order; an action the planner adds later gets its own name after these.

@@ -42,7 +42,6 @@ from ..repos.planner import (
     DeleteRepository,
     DeleteRepositoryPolicy,
     PutLifecyclePolicy,
-    RepoState,
     SetMutability,
     SetRepositoryPolicy,
     SetScanOnPush,
@@ -51,6 +50,7 @@ from ..repos.planner import (
     plan_apply,
     plan_delete,
 )
+from ..repos.state import RepoState
 from ..repos.planner import RELEASE as PLANNER_RELEASE
 from ..repos.reconcile import read_and_plan
 from ..repos.spec import RepoSpec, ResourceSpec

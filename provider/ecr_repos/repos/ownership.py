@@ -10,8 +10,18 @@ Every repository the resource manages carries at most six tags of the provider's
 - ``ecr-repos:drop``        ``<gen>:<child>`` on a repository an Update removed: generation ``gen`` holds
                             it, its successor ``child`` does not; only the cleanup Delete of ``gen``,
                             while ``child`` is live, acts on it;
-- ``ecr-repos:ledger``      on one kept repository (the anchor) after a removal: ``<n>:<live>:<pending>:
-                            <retired>:<dead>``, the state of the resource's generations (see below).
+- ``ecr-repos:ledger``      on one repository (the holder): ``<n>:<live>:<pending>:<retired>:<dead>``,
+                            the state of the resource's generations (see below); a Create writes
+                            ``0:<gen>::::`` on its first repository, in the same CreateRepository call;
+- ``ecr-repos:removed``     beside the ledger, by an Update that removes repositories: ``<gen>:<child>:
+                            <name>+<name>...`` (when it fits in a tag value), so that the cleanup Delete of
+                            ``gen`` reads the repositories it removes by name. Never beside ``drop``.
+
+Where the ledger is, by name: the holder is the first repository of the properties, in name order,
+that exists, is ours and carries no drop mark (``holder_verdict``). Every ledger write goes there (an
+Update that removes repositories writes on the first such repository it keeps), so a reader looks at
+the first few names instead of every repository's tags, and reads them all only when that first
+repository holds no ledger (a registry laid out by 0.2.0, or repositories added before the holder).
 
 A physical id is ``ecr-repos:<stack name>:<logical id>:<gen>``. Only an Update that removes a repository
 the current generation holds takes a new generation; additions and settings keep the id. Repositories
@@ -34,11 +44,13 @@ LOGICAL_ID = "ecr-repos:logical-id"
 ORIGIN = "ecr-repos:origin"
 DROP = "ecr-repos:drop"
 LEDGER = "ecr-repos:ledger"
+REMOVED = "ecr-repos:removed"
 REF_PREFIX = "ecr-repos:ref:"  # legacy: one per generation holding the repository (earlier releases)
 CREATED = "created"
 ADOPTED = "adopted"
 MAX_TAGS = 50  # ECR's quota per repository (TooManyTagsException)
-OWN_TAGS = 6  # owner, stack, logical-id, origin, drop, ledger: the most the provider keeps at once
+OWN_TAGS = 6  # owner, stack, logical-id, origin, ledger, and drop or removed: the most the provider keeps at once
+MAX_TAG_VALUE = 256
 
 _GEN = re.compile(r"^[0-9a-f]{12}$")
 
@@ -95,6 +107,13 @@ def generation_of(physical_id: str | None) -> str | None:
     return gen if _GEN.match(gen) else None
 
 
+def generation_for(physical_id: str | None, owner: Owner) -> str | None:
+    """The generation of ``physical_id`` if it is one of ``owner``'s ids (its stack and logical id);
+    ``None`` for any other id, well-formed or not: a Delete of it touches nothing."""
+    gen = generation_of(physical_id)
+    return gen if gen is not None and physical_id == owner.physical_id(gen) else None
+
+
 def document_hash(properties: Any) -> str:
     """A short hash of a property document as CloudFormation sent it (key order ignored)."""
     text = json.dumps(properties, sort_keys=True, separators=(",", ":"), default=str)
@@ -146,8 +165,22 @@ class Ledger(NamedTuple):
     def value(self) -> str:
         return f"{self.count}:{self.live}:{self.pending}:{self.retired}:{self.dead}"
 
-    def mentions(self, gen: str) -> bool:
-        return gen in (self.live, self.pending, self.retired, self.dead)
+
+# Ledgers this release places by the holder rule count from here: a reader trusts the first
+# repository's ledger alone only then. 0.2.0 counted from 1 and put its ledger on any kept repository;
+# its ledgers are read as before (every repository's tags, the highest count wins), and the first
+# removal under this release moves the ledger to the holder. Higher counts also make 0.2.0, should
+# the provider be rolled back to it, prefer these ledgers over any it left behind.
+PLACED = 1_000_000_000
+
+
+def first_ledger(gen: str) -> Ledger:
+    """The ledger a Create writes: ``gen`` is live, nothing else was ever issued."""
+    return Ledger(PLACED, gen)
+
+
+def is_placed(ledger: Ledger | None) -> bool:
+    return ledger is not None and ledger.count >= PLACED
 
 
 def ledger_of(tags: dict[str, str]) -> Ledger | None:
@@ -158,6 +191,25 @@ def ledger_of(tags: dict[str, str]) -> Ledger | None:
     if len(parts) != 5 or not parts[0].isdigit() or not _GEN.match(parts[1]):
         return None
     return Ledger(int(parts[0]), *parts[1:])
+
+
+SEPARATOR = "+"  # in no repository name; allowed in tag values
+
+
+def removed_value(gen: str, child: str, names: list[str]) -> str | None:
+    """The ``removed`` tag of the Update from ``gen`` to ``child``; ``None`` when it does not fit a tag value."""
+    value = f"{gen}:{child}:{SEPARATOR.join(sorted(names))}"
+    return value if names and len(value) <= MAX_TAG_VALUE else None
+
+
+def removed_of(tags: dict[str, str], gen: str, child: str) -> list[str] | None:
+    """The names the Update from ``gen`` to ``child`` removed, if this repository's ``removed`` tag is that
+    Update's; ``None`` otherwise (then the names are unknown: read every repository)."""
+    raw = tags.get(REMOVED, "")
+    parts = raw.split(":", 2)
+    if len(parts) != 3 or parts[0] != gen or parts[1] != child or not parts[2]:
+        return None
+    return parts[2].split(SEPARATOR)
 
 
 def ref_key(gen: str) -> str:
@@ -171,7 +223,7 @@ def refs(tags: dict[str, str]) -> set[str]:
 
 def is_bookkeeping(key: str) -> bool:
     """The tags that record which physical ids hold a repository (no user-visible meaning)."""
-    return key in (DROP, LEDGER) or key.startswith(REF_PREFIX)
+    return key in (DROP, LEDGER, REMOVED) or key.startswith(REF_PREFIX)
 
 
 def classify(tags: dict[str, str], owner: Owner) -> str:
@@ -179,6 +231,18 @@ def classify(tags: dict[str, str], owner: Owner) -> str:
     if not token:
         return UNOWNED
     return OURS if token == owner.token else OTHER
+
+
+HOLDER = "holder"  # the first candidate: the ledger is here if the resource has one
+SKIP = "skip"  # not a candidate: missing, not ours, or marked dropped
+NO_LEDGER = "no-ledger"  # the first candidate holds no ledger: only every repository's tags can tell
+
+
+def holder_verdict(tags: dict[str, str] | None, owner: Owner) -> str:
+    """What one repository, met in name order, says about where the ledger is (``tags`` None: missing)."""
+    if tags is None or classify(tags, owner) != OURS or DROP in tags:
+        return SKIP
+    return HOLDER if ledger_of(tags) is not None else NO_LEDGER
 
 
 def is_reserved(key: str) -> bool:

@@ -10,8 +10,8 @@ No boto3 here. The executor reads the state the planner asks for (``names_to_ins
   stack update succeeded) deletes what is marked. Repositories it keeps are not written.
 - How a physical id holds its repositories, and how each request decides: docs/design.md.
 
-Actions and the plan are small immutable records (slotted classes: cheaper to define at import than
-frozen dataclasses, which matters for the Lambda's cold start).
+Actions and the plan are small immutable records (``state.Record``: slotted classes, cheaper to define
+at import than frozen dataclasses, which matters for the Lambda's cold start).
 """
 
 from __future__ import annotations
@@ -21,79 +21,8 @@ from typing import Any
 from . import access, lifecycle, ownership
 from .ownership import Ledger, Owner
 from .spec import RepoSpec, ResourceSpec, encryption_matches
-
-
-class _Record:
-    """An immutable record: fields from ``__slots__`` (defaults in ``_defaults``), compared by value."""
-
-    __slots__: tuple[str, ...] = ()
-    _defaults: dict[str, Any] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        slots = self.__slots__
-        if len(args) > len(slots):
-            raise TypeError(f"{type(self).__name__} takes {len(slots)} fields")
-        values = dict(zip(slots, args))
-        for key, value in kwargs.items():
-            if key not in slots or key in values:
-                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {key!r}")
-            values[key] = value
-        for key in slots:
-            if key not in values:
-                if key not in self._defaults:
-                    raise TypeError(f"{type(self).__name__}: missing field {key!r}")
-                values[key] = self._defaults[key]
-            object.__setattr__(self, key, values[key])
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def replace(self, **changes: Any) -> Any:
-        """A copy with ``changes`` applied (``dataclasses.replace`` for these records)."""
-        values = {k: getattr(self, k) for k in self.__slots__}
-        values.update(changes)
-        return type(self)(**values)
-
-    def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._fields() == self._fields()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._fields()))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
-
-
-class RepoState(_Record):
-    """What ECR holds for one repository. ``tags`` is ``None`` when details were not read;
-    ``policies_read``: lifecycle_policy and repository_policy hold what ECR has."""
-
-    __slots__ = ("name", "immutable", "scan_on_push", "arn", "tags", "lifecycle_policy", "repository_policy",
-                 "policies_read", "tag_exclusions", "encryption", "kms_key")
-    _defaults = {"arn": "", "tags": None, "lifecycle_policy": None, "repository_policy": None,
-                 "policies_read": False, "tag_exclusions": frozenset(), "encryption": "AES256", "kms_key": None}
-    name: str
-    immutable: bool
-    scan_on_push: bool
-    arn: str
-    tags: dict[str, str] | None
-    lifecycle_policy: str | None
-    repository_policy: str | None
-    policies_read: bool
-    # From DescribeRepositories, like immutable and scan_on_push: free with every read.
-    tag_exclusions: frozenset[str]  # imageTagMutabilityExclusionFilters' filters
-    encryption: str
-    kms_key: str | None
-
-    def __hash__(self) -> int:  # tags is a dict
-        return hash((self.name, self.arn))
-
-    @property
-    def inspected(self) -> bool:
-        return self.tags is not None
+from .state import Record as _Record
+from .state import RepoState
 
 
 # --- actions: one ECR write each -------------------------------------------------------------
@@ -341,6 +270,12 @@ def needs_ledger(desired: ResourceSpec, old: ResourceSpec | None, states: dict[s
         state = states.get(name)
         if _ours(state, owner) and state.tags.get(ownership.DROP, "").split(":")[0] == old_gen:  # type: ignore[union-attr]
             return True
+    # A re-declared repository loses its mark: a ledger it kept from before (stale) must go with it
+    # unless it is the newest, which only the ledger's holder can tell.
+    for name in desired.repos:
+        state = states.get(name)
+        if _ours(state, owner) and ownership.DROP in state.tags and ownership.LEDGER in state.tags:  # type: ignore[union-attr]
+            return True
     return False
 
 
@@ -385,6 +320,10 @@ def plan_apply(
             decisions[name] = _decide_removed(state, old_gen, undoes)
     deferred = [n for n, d in decisions.items() if d == DEFER]
     new_gen = old_gen if (old_gen and not deferred) else request_gen
+    found = latest_ledger(states, owner)
+    holder = found[0] if found else None
+    # A Create starts the ledger on its first repository, in the call that creates or takes it.
+    first = desired.names[0] if old is None and desired.names else None
 
     changes: list[RepoChange] = []
     conflicts: list[Conflict] = []
@@ -395,7 +334,7 @@ def plan_apply(
         old_repo = old.repos.get(name) if old else None
         added = old is None or name not in old.repos
         if state is None:
-            changes.append(_create(want, owner, new_gen, transition))
+            changes.append(_create(want, owner, new_gen, transition, ledger=name == first))
             continue
         if state.tags is None:
             if not _encryption_ok(want, state):
@@ -414,7 +353,7 @@ def plan_apply(
             conflicts.append(_encryption_conflict(want, state))
             continue
         change = _reconcile(want, state, owner, old_repo, old_gen, new_gen, transition,
-                           adopt=kind == ownership.UNOWNED, added=added)
+                           adopt=kind == ownership.UNOWNED, added=added, holder=holder, first=name == first)
         too_large = _oversized(change)
         if too_large:
             oversized.append(too_large)
@@ -470,17 +409,23 @@ def _ledger_change(desired: ResourceSpec, old: ResourceSpec | None, states: dict
     if deferred:
         if current and new_gen in (current.dead, current.retired):
             return None  # a late duplicate of an Update whose id was already rolled back: never revive it
-        kept = [n for n in sorted(set(desired.repos) & set(old.repos)) if _ours(states.get(n), owner)]
+        kept_names = sorted(set(desired.repos) & set(old.repos))
+        kept = [n for n in kept_names if _ours(states.get(n), owner)]
         if not kept:
             return None  # every repository is dropped: each Delete then removes all it names
-        anchor = found[0] if found and found[0] in kept else kept[0]
+        # The holder: the first kept repository that is ours and unmarked, where readers look first.
+        anchor = holder_of(kept_names, states, owner) or (found[0] if found and found[0] in kept else kept[0])
+        count = max(current.count + 1 if current else 1, ownership.PLACED)
         if current and current.live == old_gen:
-            want = Ledger(current.count + 1, old_gen, new_gen, current.retired, current.dead)
+            want = Ledger(count, old_gen, new_gen, current.retired, current.dead)
         else:
-            want = Ledger(current.count + 1 if current else 1, old_gen, new_gen)
+            want = Ledger(count, old_gen, new_gen)
         if current and anchor == found[0] and current[1:3] == want[1:3]:
             return None  # a retried delivery: already written
-        return _ledger_write(anchor, states[anchor], want)  # type: ignore[arg-type]
+        # not beside a drop mark (0.2.0's choice of anchor can be marked): six tags of ours at most
+        marked = ownership.DROP in (states[anchor].tags or {})  # type: ignore[union-attr]
+        removed = None if marked else ownership.removed_value(old_gen, new_gen, deferred)
+        return _ledger_write(anchor, states[anchor], want, removed)  # type: ignore[arg-type]
     if current is None or found is None or found[0] not in desired.repos:
         return None
     # An Update of old_gen proves CloudFormation holds old_gen: an id pending beside it was rolled
@@ -494,10 +439,28 @@ def _ledger_change(desired: ResourceSpec, old: ResourceSpec | None, states: dict
     return None
 
 
-def _ledger_write(name: str, state: RepoState, ledger: Ledger) -> RepoChange:
+def _ledger_write(name: str, state: RepoState, ledger: Ledger, removed: str | None = None) -> RepoChange:
+    """The ledger on ``name``, with the names an Update removed when they fit (one TagResource)."""
     assert state.tags is not None
-    actions = _tag_changes(name, state.tags, {ownership.LEDGER: ledger.value()}, set())
+    tags = {ownership.LEDGER: ledger.value()}
+    if removed:
+        tags[ownership.REMOVED] = removed
+    actions = _tag_changes(name, state.tags, tags, set())
     return RepoChange(name, KEEP, tuple(actions), phase=1)
+
+
+def holder_of(names: list[str], states: dict[str, RepoState | None], owner: Owner) -> str | None:
+    """The first of ``names`` (in order) that exists, is ours and carries no drop mark: where the
+    ledger is kept (``ownership.holder_verdict``). ``None`` if none is, or one before it was not read."""
+    for name in names:
+        state = states.get(name)
+        if state is None:
+            continue
+        if state.tags is None:
+            return None
+        if ownership.holder_verdict(state.tags, owner) != ownership.SKIP:
+            return name
+    return None
 
 
 def _remove_now(state: RepoState) -> RepoChange:
@@ -511,13 +474,16 @@ def _remove_now(state: RepoState) -> RepoChange:
 
 def _defer(state: RepoState, old_gen: str, new_gen: str) -> RepoChange:
     assert state.tags is not None
-    actions = _tag_changes(state.name, state.tags, {ownership.DROP: ownership.drop_value(old_gen, new_gen)}, set())
+    actions = _tag_changes(state.name, state.tags, {ownership.DROP: ownership.drop_value(old_gen, new_gen)},
+                           {ownership.REMOVED})
     return RepoChange(state.name, DEFER, tuple(actions))
 
 
-def _create(want: RepoSpec, owner: Owner, gen: str, doc: str) -> RepoChange:
+def _create(want: RepoSpec, owner: Owner, gen: str, doc: str, *, ledger: bool = False) -> RepoChange:
     origin = ownership.origin_value(ownership.CREATED, gen, doc)
     tags = {**want.tag_map, **owner.tags(origin)}
+    if ledger:
+        tags[ownership.LEDGER] = ownership.first_ledger(gen).value()
     actions: list[Action] = [
         CreateRepository(want.name, want.immutable, want.scan_on_push, tuple(sorted(tags.items())),
                          want.tag_exclusions, want.encryption, want.kms_key),
@@ -569,6 +535,8 @@ def _reconcile(
     *,
     adopt: bool,
     added: bool,
+    holder: str | None = None,
+    first: bool = False,
 ) -> RepoChange:
     assert state.tags is not None
     actual = state.tags
@@ -585,10 +553,17 @@ def _reconcile(
         # taken back from a dropped or failed attempt: it is this generation's now
         kind = ownership.origin_of(actual).kind
         wanted_tags[ownership.ORIGIN] = ownership.origin_value(kind, new_gen, doc)
+    if first and adopt:
+        # taken over whole: the ledger starts here. A repository already ours gets none (a retried
+        # Create wrote it already; any other may have a ledger elsewhere: readers then read them all).
+        wanted_tags[ownership.LEDGER] = ownership.first_ledger(new_gen).value()
     managed_before = set(old_repo.tag_map) if old_repo else set()
     to_untag = {k for k in managed_before - set(want.tag_map) if k in actual}
     if ownership.DROP in actual:
         to_untag.add(ownership.DROP)  # declared: no Delete may act on an earlier mark
+        if holder != want.name:
+            # unmarked, it could pass for the ledger's holder: a ledger kept from before goes
+            to_untag |= {ownership.LEDGER, ownership.REMOVED} - set(wanted_tags)
     if adopt:
         to_untag |= {k for k in actual if k.startswith(ownership.PREFIX) and k not in wanted_tags}
     tag_actions = _tag_changes(want.name, actual, wanted_tags, to_untag)
@@ -614,6 +589,20 @@ LIVE = "live"  # CloudFormation holds this id and deletes it: remove everything 
 SUPERSEDED = "superseded"  # the cleanup Delete: a successor is live; remove what it marked
 CHILD = "child"  # a rolled-back id: remove only what it created or adopted
 UNKNOWN = "unknown"  # an id the ledger no longer knows (a very late retry): touch nothing
+
+
+def _named(gen: str, states: list[RepoState | None], owner: Owner) -> bool:
+    """Whether a repository of ours records generation ``gen``: it created or took it (origin), holds
+    it (0.1.0's reference tags) or was removed from it (drop mark). Without a ledger, only such an id
+    is the resource's live one."""
+    for state in states:
+        if not _ours(state, owner):
+            continue
+        tags = state.tags  # type: ignore[union-attr]
+        if (ownership.origin_of(tags).gen == gen or gen in ownership.refs(tags)  # type: ignore[arg-type]
+                or tags.get(ownership.DROP, "").split(":")[0] == gen):  # type: ignore[union-attr]
+            return True
+    return False
 
 
 def delete_role(gen: str, ledger: Ledger | None) -> tuple[str, str]:
@@ -645,6 +634,8 @@ def plan_delete(
     found = latest_ledger({n: states.get(n) for n in names}, owner)
     ledger = found[1] if found else None
     role, other = delete_role(gen, ledger)
+    if ledger is None and not _named(gen, [states.get(n) for n in names], owner):
+        role = UNKNOWN  # an id no record of the registry names: a forged or never-issued generation
     changes: list[RepoChange] = []
     if found is not None and ledger is not None:
         after = None

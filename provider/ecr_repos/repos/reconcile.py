@@ -1,15 +1,39 @@
-"""Read what a Create or Update needs and plan it: the sequence the Lambda's Create/Update runs
-and ``ecr-repos plan`` replays with the deployed properties. Reads only; applying is the caller's."""
+"""Read what a request needs and plan it: the sequence the Lambda's Create/Update runs and
+``ecr-repos plan`` replays with the deployed properties, and the reads of a Delete. Reads only;
+applying is the caller's.
+
+Reads go by name. The ledger is found on its holder, the first repository of the properties in name
+order that exists, is ours and carries no drop mark (``ownership.holder_verdict``): the first few
+names are read, not every repository. Only when that repository holds no ledger this release placed
+(a registry laid out by 0.2.0, a repository added before the holder) is every repository read, as
+0.2.0 did. A cleanup Delete reads the removed repositories the holder names (``ecr-repos:removed``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import ownership
 from .executor import Executor
 from .ownership import Owner
-from .planner import Plan, RepoState, names_to_inspect, names_to_read_tags, needs_ledger, plan_apply
+from .planner import (
+    SUPERSEDED,
+    UNKNOWN,
+    Plan,
+    delete_role,
+    latest_ledger,
+    names_to_inspect,
+    names_to_read_tags,
+    needs_ledger,
+    plan_apply,
+)
 from .spec import ResourceSpec
+from .state import RepoState
+
+# How many repositories a look for the ledger's holder reads before it gives up and reads them all:
+# those before the holder are the ones marked dropped (removed by the pending Update) or not ours.
+HOLDER_READS = 8
 
 
 def read_and_plan(
@@ -56,7 +80,6 @@ def read_states(
     # The same set as before should all exist: look it up by name. New names: page the registry.
     same_set = old is not None and set(old.repos) == set(desired.repos)
     existing = executor.find(names) if same_set else executor.list_repositories()
-    executor.remember_arns({n: s for n, s in existing.items() if n in names})
     states: dict[str, Any] = {n: existing.get(n) for n in names}
     present = set(existing) & names
     complete = names_to_inspect(desired, old, present, full=full)
@@ -64,6 +87,69 @@ def read_states(
     states.update(executor.inspect(existing, names_to_read_tags(desired, old, present) - complete,
                                    policies=False, on_read=on_read))
     if old is not None and owner is not None and needs_ledger(desired, old, states, owner, old_gen, undoes):
-        kept = {n for n in set(desired.repos) & set(old.repos) & present if states[n].tags is None}
-        states.update(executor.inspect(existing, kept, policies=False, on_read=on_read))
+        kept = set(desired.repos) & set(old.repos) & present
+        if not find_holder(executor, existing, states, set(old.repos) & present, owner, kept=kept, on_read=on_read):
+            states.update(executor.inspect(existing, {n for n in kept if states[n].tags is None}, policies=False,
+                                           on_read=on_read))
+    return states
+
+
+def find_holder(
+    executor: Executor,
+    existing: dict[str, RepoState],
+    states: dict[str, Any],
+    names: Iterable[str],
+    owner: Owner,
+    *,
+    kept: set[str] | None = None,
+    on_read: Callable[[str], None] | None = None,
+) -> bool:
+    """Read tags (into ``states``) in name order until the ledger's holder among ``names``, and with
+    ``kept`` also the first candidate among those (where a removing Update puts the ledger). True when
+    the holder holds a ledger this release placed: it is then the resource's ledger, and the repositories
+    not read need not be (for it). False: read them all."""
+    holder_found = False
+    reads = 0
+    for name in sorted(names):
+        state = states.get(name)
+        if state is None:
+            continue
+        if state.tags is None:
+            if reads >= HOLDER_READS:
+                return False
+            states.update(executor.inspect(existing, [name], policies=False, on_read=on_read))
+            reads += 1
+            state = states[name]
+        verdict = ownership.holder_verdict(state.tags, owner)
+        if verdict == ownership.SKIP:
+            continue
+        if not holder_found:
+            if verdict != ownership.HOLDER or not ownership.is_placed(ownership.ledger_of(state.tags)):
+                return False
+            holder_found = True
+        if kept is None or name in kept:
+            return True
+    return False
+
+
+def read_for_delete(executor: Executor, names: list[str], owner: Owner, gen: str) -> dict[str, RepoState | None]:
+    """The states ``planner.plan_delete`` needs for the Delete of generation ``gen``: the ledger's holder
+    (by name) and what the ledger's role for ``gen`` asks for: nothing more for an id the ledger does
+    not know, the repositories the holder lists as removed for a cleanup, every one otherwise (the
+    stack's Delete, a rollback, or no ledger found: ownership, marks and origins decide)."""
+    existing = executor.find(names)
+    states: dict[str, Any] = {n: existing.get(n) for n in names}
+    present = [n for n in names if n in existing]
+    if find_holder(executor, existing, states, present, owner):
+        found = latest_ledger(states, owner)
+        assert found is not None
+        role, other = delete_role(gen, found[1])
+        if role == UNKNOWN:
+            return states
+        listed = ownership.removed_of(states[found[0]].tags, gen, other) if role == SUPERSEDED else None
+        if listed is not None:
+            wanted = set(listed) & set(present)
+            states.update(executor.inspect(existing, {n for n in wanted if states[n].tags is None}, policies=False))
+            return states
+    states.update(executor.inspect(existing, [n for n in present if states[n].tags is None], policies=False))
     return states

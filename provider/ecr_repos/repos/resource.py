@@ -16,7 +16,7 @@ from .errors import RepositoryPolicyTooLarge, conflict_error
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
-from .reconcile import read_and_plan
+from .reconcile import read_and_plan, read_for_delete
 
 logger = logging.getLogger(__name__)
 
@@ -105,14 +105,12 @@ def delete(event: dict[str, Any], context: Any) -> str:
     request = Request.from_event(event)
     physical_id = request.physical_id or ""
     protocol.helper.PhysicalResourceId = physical_id
-    if ownership.generation_of(physical_id) is None:
-        return physical_id  # not an id of ours (e.g. a Create that failed before choosing one)
+    gen = ownership.generation_for(physical_id, request.owner)
+    if gen is None:
+        return physical_id  # not an id of this resource (e.g. a Create that failed before choosing one)
     names = spec.declared_names(request.properties)
     executor = _executor(request, context)
-    existing = executor.find(names)
-    executor.remember_arns(existing)
-    states: dict[str, Any] = {n: existing.get(n) for n in names}
-    states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
+    states = read_for_delete(executor, names, request.owner, gen)
     empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
     plan = plan_delete(names, states, request.owner, physical_id, empty)
     _log_plan(request, plan)
