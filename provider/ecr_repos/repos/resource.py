@@ -2,7 +2,9 @@
 return the physical id.
 
 The protocol (answering once, by the deadline) is ``core.protocol``'s; this module only says what
-a Create, Update or Delete of a map of repositories does.
+a Create, Update or Delete of a map of repositories does. When the time runs out, it raises
+``Unfinished`` with what it read or what is left of its plan (``resume``), and the next invocation
+resumes from that instead of starting again.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import logging
 from typing import Any
 
 from ..core import protocol
-from . import access, ownership, outputs, spec
-from .errors import RepositoryPolicyTooLarge, conflict_error
+from ..core.continuation import Unfinished
+from ..core.errors import EcrReposError
+from . import access, ownership, outputs, resume, spec
+from .errors import RepositoriesNotEmpty, RepositoryPolicyTooLarge, conflict_error
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
@@ -57,21 +61,49 @@ class Request:
         )
 
 
-def _executor(request: Request, context: Any) -> Executor:
-    budget = protocol.helper.budget
-    if budget is None:
-        return Executor(region=request.region)
-    return Executor(region=request.region, deadline=budget.stop_at, service_timeout=budget.service_timeout)
+def _executor(request: Request, carried: resume.Carried | None) -> Executor:
+    budget = protocol.current().budget
+    executor = Executor(region=request.region, deadline=budget.stop_at, service_timeout=budget.service_timeout)
+    if carried is not None:
+        executor.preload(carried.listed, carried.found, carried.inspected)
+        executor.arns.update(carried.arns)
+    return executor
+
+
+def _apply(request: Request, executor: Executor, plan: Plan, anchor: str | None,
+           not_empty_before: list[str]) -> None:
+    """Apply ``plan``; out of time: ``Unfinished`` with the rest of it (the timer takes the same
+    snapshot if one ECR call outlasts the margin)."""
+    invocation = protocol.current()
+    invocation.snapshot = lambda: resume.apply_state(request.kind, plan, executor, anchor, not_empty_before)
+    try:
+        executor.apply(plan)
+    except EcrReposError as exc:
+        if resume.out_of_time(executor, exc):
+            raise Unfinished(exc, resume.apply_state(request.kind, plan, executor, anchor, not_empty_before)) from exc
+        raise
+    finally:
+        invocation.snapshot = None
+
+
+def _resumed_plan(request: Request, executor: Executor, carried: resume.Carried | None) -> Plan | None:
+    """The rest of the plan an earlier invocation of this request made (None: plan now); raises
+    ``Stale`` when the request is already over."""
+    if carried is None or carried.plan is None:
+        return None
+    resume.check_current(executor, request, request.owner, carried, protocol.current().chain)
+    return resume.settle_uncertain(executor, carried.plan, carried.uncertain)
 
 
 def create_or_update(event: dict[str, Any], context: Any) -> str:
     request = Request.from_event(event)
+    invocation = protocol.current()
     owner = request.owner
     request_gen = owner.generation(request.request_id)
     old_gen = ownership.generation_of(request.physical_id) if request.kind == "Update" else None
     # The id a FAILED response carries: the new one for a Create (its Delete must find what this
     # attempt made), the current one for an Update (CloudFormation keeps it on failure).
-    protocol.helper.PhysicalResourceId = request.physical_id if request.kind == "Update" else owner.physical_id(request_gen)
+    invocation.physical_id = (request.physical_id or "") if request.kind == "Update" else owner.physical_id(request_gen)
 
     desired = spec.parse(request.properties, request.partition, region=request.region)
     old = None
@@ -84,39 +116,76 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
             transition = ownership.transition(request.old_properties, request.properties)
             undoes = ownership.transition(request.properties, request.old_properties)
 
-    executor = _executor(request, context)
-    # A changed ReconcileToken asks for a repair: every declared repository is read and corrected.
-    repair = old is not None and old.reconcile_token != desired.reconcile_token
-    plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair, transition=transition,
-                            undoes=undoes)
-    if plan.conflicts:
-        first = plan.conflicts[0]
-        raise conflict_error(first.repo, first.owner_stack, first.encryption)
-    if plan.oversized:
-        big = plan.oversized[0]
-        raise RepositoryPolicyTooLarge(big.repo, big.length, big.foreign_length, access.MAX_POLICY_CHARS)
+    carried = resume.load(invocation.resumed, request.kind)
+    executor = _executor(request, carried)
+    plan = _resumed_plan(request, executor, carried)
+    anchor = carried.anchor if carried is not None else None
+    if plan is None:
+        # A changed ReconcileToken asks for a repair: every declared repository is read and corrected.
+        repair = old is not None and old.reconcile_token != desired.reconcile_token
+        try:
+            plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair,
+                                    transition=transition, undoes=undoes)
+        except EcrReposError as exc:
+            if resume.out_of_time(executor, exc):
+                raise Unfinished(exc, resume.reads_state(request.kind, executor)) from exc
+            raise
+        if plan.conflicts:
+            first = plan.conflicts[0]
+            raise conflict_error(first.repo, first.owner_stack, first.encryption)
+        if plan.oversized:
+            big = plan.oversized[0]
+            raise RepositoryPolicyTooLarge(big.repo, big.length, big.foreign_length, access.MAX_POLICY_CHARS)
     _log_plan(request, plan)
-    executor.apply(plan)
+    _apply(request, executor, plan, anchor, [])
+    if invocation.link > 0:  # a late duplicate of an earlier link must see that this chain answered
+        resume.mark_answered(executor, request, anchor or _first_finished(plan, desired), invocation.chain)
     _set_data(event, request, desired.names, plan.physical_id)
     return plan.physical_id
 
 
+def _first_finished(plan: Plan, desired: spec.ResourceSpec) -> str | None:
+    """A declared repository this request leaves in place (for the answered mark)."""
+    removed = {c.repo for c in plan.changes if c.change not in resume._FINISHED}
+    kept = sorted(n for n in desired.names if n not in removed)
+    return kept[0] if kept else None
+
+
 def delete(event: dict[str, Any], context: Any) -> str:
     request = Request.from_event(event)
+    invocation = protocol.current()
     physical_id = request.physical_id or ""
-    protocol.helper.PhysicalResourceId = physical_id
+    invocation.physical_id = physical_id
     if ownership.generation_of(physical_id) is None:
         return physical_id  # not an id of ours (e.g. a Create that failed before choosing one)
     names = spec.declared_names(request.properties)
-    executor = _executor(request, context)
-    existing = executor.find(names)
-    executor.remember_arns(existing)
-    states: dict[str, Any] = {n: existing.get(n) for n in names}
-    states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
-    empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
-    plan = plan_delete(names, states, request.owner, physical_id, empty)
+    carried = resume.load(invocation.resumed, request.kind)
+    executor = _executor(request, carried)
+    plan = _resumed_plan(request, executor, carried)
+    anchor = carried.anchor if carried is not None else None
+    kept_before = carried.not_empty if carried is not None else []
+    if plan is None:
+        try:
+            existing = executor.find(names)
+            executor.remember_arns(existing)
+            states: dict[str, Any] = {n: existing.get(n) for n in names}
+            states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
+        except EcrReposError as exc:
+            if resume.out_of_time(executor, exc):
+                raise Unfinished(exc, resume.reads_state(request.kind, executor)) from exc
+            raise
+        empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
+        # One removal waits for all the others: once it is gone, a late duplicate knows the Delete is over.
+        plan, anchor = resume.hold_back(plan_delete(names, states, request.owner, physical_id, empty))
     _log_plan(request, plan)
-    executor.apply(plan)
+    try:
+        _apply(request, executor, plan, anchor, kept_before)
+    except RepositoriesNotEmpty as exc:
+        kept_before = sorted(set(kept_before) | set(exc.repositories))
+    if kept_before:
+        if invocation.link > 0 and anchor in kept_before:
+            resume.mark_answered(executor, request, anchor, invocation.chain)
+        raise RepositoriesNotEmpty(kept_before)
     return physical_id
 
 
@@ -131,7 +200,7 @@ def _set_data(event: dict[str, Any], request: Request, names: list[str], physica
         "Reason": "",
         "NoEcho": False,
     }
-    protocol.helper.Data.update(outputs.fit(data, envelope))
+    protocol.current().data.update(outputs.fit(data, envelope))
 
 
 def _log_plan(request: Request, plan: Plan) -> None:
