@@ -85,4 +85,4 @@ def budget(started: float, now: float, remaining_ms: float, properties: Any, cap
         answer_by, limited_by = lambda_end, None
     margin = min(max(0.0, cap), MARGIN_SHARE * max(0.0, answer_by - started))
     return Budget(started=started, answer_by=answer_by, margin=margin, service_timeout=limited_by,
-                  service_end=service_end if service_end is not None else started + DEFAULT_SERVICE_TIMEOUT)
+                  service_end=service_end if service_end is not None else first + DEFAULT_SERVICE_TIMEOUT)
