@@ -113,7 +113,7 @@ class Invocation:
 
     def may_continue(self) -> bool:
         """Whether a fresh invocation would still have CloudFormation's time to work."""
-        if not getattr(self.context, "invoked_function_arn", None) or self.link + 1 >= continuation.MAX_LINKS:
+        if not self._could_invoke():
             return False
         return time.monotonic() + self.budget.margin + MIN_LINK_SECONDS < self.budget.service_end
 
@@ -147,7 +147,7 @@ class Invocation:
         except Unfinished as unfinished:
             if self.may_continue() and self.hand_over(unfinished.state):
                 return
-            self.answer("FAILED", str(unfinished.cause))
+            self.answer("FAILED", str(self._why_not_on(unfinished.cause)))
         except Stale as stale:
             with self._lock:
                 self._outcome = self._outcome or "ignored"
@@ -159,6 +159,16 @@ class Invocation:
         else:
             self.physical_id = physical_id or self.physical_id
             self.answer("SUCCESS")
+
+    def _why_not_on(self, cause: Exception) -> Exception:
+        """A request that could have gone on but for ServiceTimeout says so."""
+        if isinstance(cause, OutOfTime) and cause.service_timeout is None and self._could_invoke():
+            limit = deadline.service_timeout_of(self.event.get("ResourceProperties")) or deadline.DEFAULT_SERVICE_TIMEOUT
+            return OutOfTime(cause.done, cause.total, service_timeout=limit, in_flight=cause.in_flight)
+        return cause
+
+    def _could_invoke(self) -> bool:
+        return bool(getattr(self.context, "invoked_function_arn", None)) and self.link + 1 < continuation.MAX_LINKS
 
     def on_timer(self) -> None:
         """The deadline came while the operation still runs (one ECR call outlasted the margin)."""
@@ -172,7 +182,7 @@ class Invocation:
                 state = None
             if self.hand_over(state):
                 return
-        reason = str(OutOfTime(service_timeout=self.budget.service_timeout, in_flight=True))
+        reason = str(self._why_not_on(OutOfTime(service_timeout=self.budget.service_timeout, in_flight=True)))
         logger.error("no answer by the deadline; sending FAILED: %s", reason)
         self.answer("FAILED", reason)
 

@@ -10,19 +10,21 @@ resumes from that instead of starting again.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..core import protocol
 from ..core.continuation import Unfinished
 from ..core.errors import EcrReposError
 from . import access, ownership, outputs, resume, spec
-from .errors import RepositoriesNotEmpty, RepositoryPolicyTooLarge, conflict_error
+from .errors import AwsCallFailed, RepositoriesNotEmpty, RepositoryPolicyTooLarge, conflict_error
 from .executor import Executor
 from .ownership import Owner
 from .planner import Plan, plan_delete
 from .reconcile import read_and_plan
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Request:
@@ -86,13 +88,35 @@ def _apply(request: Request, executor: Executor, plan: Plan, anchor: str | None,
         invocation.snapshot = None
 
 
-def _resumed_plan(request: Request, executor: Executor, carried: resume.Carried | None) -> Plan | None:
-    """The rest of the plan an earlier invocation of this request made (None: plan now); raises
-    ``Stale`` when the request is already over."""
-    if carried is None or carried.plan is None:
-        return None
-    resume.check_current(executor, request, request.owner, carried, protocol.current().chain)
-    return resume.settle_uncertain(executor, carried.plan, carried.uncertain)
+def _read(request: Request, executor: Executor, carried: resume.Carried | None, read: Callable[[], T]) -> T:
+    """Run the reads; out of time: ``Unfinished`` with what was read. A repository the carried
+    reads knew is gone (someone deleted it, or this is a late duplicate): read again from the start."""
+    try:
+        try:
+            return read()
+        except AwsCallFailed as exc:
+            if carried is None or exc.code != "RepositoryNotFoundException":
+                raise
+            logger.warning("the carried reads are out of date (%s); reading again", exc)
+            executor.preload(None, {}, {})
+            return read()
+    except EcrReposError as exc:
+        if resume.out_of_time(executor, exc):
+            raise Unfinished(exc, resume.reads_state(request.kind, executor)) from exc
+        raise
+
+
+def _check_resumed(request: Request, executor: Executor, plan: Plan, anchor: str | None,
+                   carried: resume.Carried | None) -> Plan:
+    """Before a continuation writes: ``Stale`` if its request is already over (the anchor tells,
+    ``resume``); a creation in flight at the hand-over is dropped if it happened."""
+    invocation = protocol.current()
+    if invocation.link == 0:
+        return plan
+    resume.check_current(executor, request, request.owner, plan, anchor, invocation.chain)
+    if carried is not None and carried.plan is not None:
+        return resume.settle_uncertain(executor, plan, carried.uncertain)
+    return plan
 
 
 def create_or_update(event: dict[str, Any], context: Any) -> str:
@@ -118,37 +142,29 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
 
     carried = resume.load(invocation.resumed, request.kind)
     executor = _executor(request, carried)
-    plan = _resumed_plan(request, executor, carried)
+    plan = carried.plan if carried is not None else None
     anchor = carried.anchor if carried is not None else None
     if plan is None:
         # A changed ReconcileToken asks for a repair: every declared repository is read and corrected.
         repair = old is not None and old.reconcile_token != desired.reconcile_token
-        try:
-            plan, _ = read_and_plan(executor, desired, old, owner, request_gen, old_gen, full=repair,
-                                    transition=transition, undoes=undoes)
-        except EcrReposError as exc:
-            if resume.out_of_time(executor, exc):
-                raise Unfinished(exc, resume.reads_state(request.kind, executor)) from exc
-            raise
+        plan, _ = _read(request, executor, carried, lambda: read_and_plan(
+            executor, desired, old, owner, request_gen, old_gen, full=repair, transition=transition, undoes=undoes))
         if plan.conflicts:
             first = plan.conflicts[0]
             raise conflict_error(first.repo, first.owner_stack, first.encryption)
         if plan.oversized:
             big = plan.oversized[0]
             raise RepositoryPolicyTooLarge(big.repo, big.length, big.foreign_length, access.MAX_POLICY_CHARS)
+        # The anchor is written first: a late duplicate reads it to learn whether the request is over.
+        plan, anchor = resume.anchor_first(plan)
+    plan = _check_resumed(request, executor, plan, anchor, carried)
+    if invocation.link > 0:  # the last write: a late duplicate of an earlier link sees this chain answered
+        plan = resume.with_mark(plan, anchor, invocation.chain, _arn_of(request, anchor))
+        executor.arns.update({anchor: _arn_of(request, anchor)} if anchor else {})
     _log_plan(request, plan)
     _apply(request, executor, plan, anchor, [])
-    if invocation.link > 0:  # a late duplicate of an earlier link must see that this chain answered
-        resume.mark_answered(executor, request, anchor or _first_finished(plan, desired), invocation.chain)
     _set_data(event, request, desired.names, plan.physical_id)
     return plan.physical_id
-
-
-def _first_finished(plan: Plan, desired: spec.ResourceSpec) -> str | None:
-    """A declared repository this request leaves in place (for the answered mark)."""
-    removed = {c.repo for c in plan.changes if c.change not in resume._FINISHED}
-    kept = sorted(n for n in desired.names if n not in removed)
-    return kept[0] if kept else None
 
 
 def delete(event: dict[str, Any], context: Any) -> str:
@@ -161,22 +177,22 @@ def delete(event: dict[str, Any], context: Any) -> str:
     names = spec.declared_names(request.properties)
     carried = resume.load(invocation.resumed, request.kind)
     executor = _executor(request, carried)
-    plan = _resumed_plan(request, executor, carried)
+    plan = carried.plan if carried is not None else None
     anchor = carried.anchor if carried is not None else None
     kept_before = carried.not_empty if carried is not None else []
     if plan is None:
-        try:
+        def read() -> dict[str, Any]:
             existing = executor.find(names)
             executor.remember_arns(existing)
-            states: dict[str, Any] = {n: existing.get(n) for n in names}
-            states.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
-        except EcrReposError as exc:
-            if resume.out_of_time(executor, exc):
-                raise Unfinished(exc, resume.reads_state(request.kind, executor)) from exc
-            raise
+            found: dict[str, Any] = {n: existing.get(n) for n in names}
+            found.update(executor.inspect(existing, [n for n in names if n in existing], policies=False))
+            return found
+
+        states = _read(request, executor, carried, read)
         empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
         # One removal waits for all the others: once it is gone, a late duplicate knows the Delete is over.
         plan, anchor = resume.hold_back(plan_delete(names, states, request.owner, physical_id, empty))
+    plan = _check_resumed(request, executor, plan, anchor, carried)
     _log_plan(request, plan)
     try:
         _apply(request, executor, plan, anchor, kept_before)
@@ -187,6 +203,10 @@ def delete(event: dict[str, Any], context: Any) -> str:
             resume.mark_answered(executor, request, anchor, invocation.chain)
         raise RepositoriesNotEmpty(kept_before)
     return physical_id
+
+
+def _arn_of(request: Request, name: str | None) -> str:
+    return f"arn:{request.partition}:ecr:{request.region}:{request.account}:repository/{name}"
 
 
 def _set_data(event: dict[str, Any], request: Request, names: list[str], physical_id: str) -> None:

@@ -108,10 +108,11 @@ def load(state: Any, kind: str) -> Carried | None:
 
 
 def out_of_time(executor: Executor, exc: BaseException) -> bool:
-    """Whether ``exc`` means only that the time ran out (possibly while ECR throttled)."""
+    """Whether ``exc`` means only that the time ran out (possibly while ECR throttled: with a
+    deadline, the executor gives up on throttling only when the next try would pass it)."""
     if isinstance(exc, OutOfTime):
         return True
-    return executor._out_of_time() and getattr(exc, "code", "") in THROTTLING
+    return executor.deadline is not None and getattr(exc, "code", "") in THROTTLING
 
 
 # --- what to carry ----------------------------------------------------------------------------
@@ -134,23 +135,32 @@ def apply_state(kind: str, plan: Plan, executor: Executor, anchor: str | None,
         not_empty = list(executor.not_empty)
     changes: list[RepoChange] = []
     uncertain: list[str] = []
-    finished: list[str] = []
     for index, change in enumerate(plan.changes):
         done = progress.get(index, 0)
         if done >= len(change.actions):
-            if change.change in _FINISHED and change.repo not in not_empty:
-                finished.append(change.repo)
             continue
         if index in in_flight:
             uncertain.append(change.repo)
         changes.append(change.replace(actions=change.actions[done:]))
-    if anchor is None and finished:
-        anchor = min(finished)
     rest = plan.replace(changes=tuple(changes))
     names = {c.repo for c in changes} | ({anchor} if anchor else set())
     return {"v": VERSION, "kind": kind, "plan": encode(rest), "uncertain": sorted(uncertain),
             "not_empty": sorted(set(not_empty_before) | set(not_empty)), "anchor": anchor,
             "arns": {n: a for n, a in executor.arns.items() if n in names}}
+
+
+def anchor_first(plan: Plan) -> tuple[Plan, str | None]:
+    """A Create's or Update's plan with its anchor's change (the first repository the request
+    leaves in place) moved to a first phase of its own: once anything else is written, the anchor is."""
+    kept = [c for c in plan.changes if c.change in _FINISHED]
+    if not kept:
+        return plan, None
+    anchor = min(kept, key=lambda c: c.repo)
+    if not anchor.actions:
+        return plan, anchor.repo
+    first = min(c.phase for c in plan.changes) - 1
+    changes = tuple(c.replace(phase=first) if c is anchor else c for c in plan.changes)
+    return plan.replace(changes=changes), anchor.repo
 
 
 def hold_back(plan: Plan) -> tuple[Plan, str | None]:
@@ -172,26 +182,30 @@ def _arn(executor: Executor, request: Any, name: str) -> str:
         f"arn:{request.partition}:ecr:{request.region}:{request.account}:repository/{name}")
 
 
-def check_current(executor: Executor, request: Any, owner: Owner, carried: Carried, chain: str) -> None:
-    """Raise ``Stale`` when the anchor says the request is over (see the module's docstring)."""
-    if carried.anchor is None:
+def check_current(executor: Executor, request: Any, owner: Owner, plan: Plan, anchor: str | None, chain: str) -> None:
+    """Raise ``Stale`` when the anchor says the request is over (see the module's docstring). The
+    anchor may be missing only while ``plan`` still has to create it."""
+    if anchor is None:
         return
-    arn = _arn(executor, request, carried.anchor)
+    creates = any(c.repo == anchor and c.actions and isinstance(c.actions[0], CreateRepository) for c in plan.changes)
+    arn = _arn(executor, request, anchor)
     try:
-        tags = executor._call(carried.anchor, "ListTagsForResource", executor.client.list_tags_for_resource,
+        tags = executor._call(anchor, "ListTagsForResource", executor.client.list_tags_for_resource,
                               resourceArn=arn, translate=False)
     except EcrReposError:
         raise
     except Exception as exc:  # noqa: BLE001 - sorted by error code below
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
         if code == "RepositoryNotFoundException":
-            raise Stale(f"anchor {carried.anchor!r} is gone: the request was answered and rolled back") from exc
+            if creates:
+                return
+            raise Stale(f"anchor {anchor!r} is gone: the request was answered and rolled back") from exc
         raise
     tag_map = {t["Key"]: t["Value"] for t in tags.get("tags", [])}
-    if tag_map.get(ownership.OWNER) != owner.token:
-        raise Stale(f"anchor {carried.anchor!r} is no longer this resource's: the request is over")
+    if tag_map.get(ownership.OWNER) != owner.token or creates:
+        raise Stale(f"anchor {anchor!r} is not this request's to make: the request is over")
     if tag_map.get(ANSWERED) == chain:
-        raise Stale(f"anchor {carried.anchor!r} says chain {chain} was answered")
+        raise Stale(f"anchor {anchor!r} says chain {chain} was answered")
 
 
 def settle_uncertain(executor: Executor, plan: Plan, uncertain: list[str]) -> Plan:
@@ -206,6 +220,17 @@ def settle_uncertain(executor: Executor, plan: Plan, uncertain: list[str]) -> Pl
     changes = tuple(c.replace(actions=c.actions[1:]) if c.repo in exists and c.repo in creating else c
                     for c in plan.changes)
     return plan.replace(changes=changes)
+
+
+def with_mark(plan: Plan, anchor: str | None, chain: str, arn: str) -> Plan:
+    """``plan`` ending with the anchor's ``answered`` mark (a last phase of its own), once."""
+    if anchor is None:
+        return plan
+    mark = TagRepository(anchor, ((ANSWERED, chain),))
+    if any(mark in c.actions for c in plan.changes):
+        return plan
+    last = max((c.phase for c in plan.changes), default=0) + 1
+    return plan.replace(changes=(*plan.changes, RepoChange(anchor, planner.KEEP, (mark,), phase=last)))
 
 
 def mark_answered(executor: Executor, request: Any, anchor: str | None, chain: str) -> None:
