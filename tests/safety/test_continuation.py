@@ -10,6 +10,7 @@ answer writes nothing.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -196,7 +197,7 @@ def test_an_invoke_refused_answers_failed_naming_the_permission(ecr):
     assert sent[0].reason.endswith("Allow the role lambda:InvokeFunction on the function, then retry.")
 
 
-@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("ECR_REPOS_SLOW"), reason="slow (about a minute): ECR_REPOS_SLOW=1 runs it")
 def test_a_create_of_1000_under_throttling(ecr):
     names = [f"big/r{i:04d}" for i in range(1000)]
     resource = Resource(stack_name="big")
