@@ -159,10 +159,17 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
         plan, anchor = resume.anchor_first(plan)
     plan = _check_resumed(request, executor, plan, anchor, carried)
     if invocation.link > 0:  # the last write: a late duplicate of an earlier link sees this chain answered
-        plan = resume.with_mark(plan, anchor, invocation.chain, _arn_of(request, anchor))
+        plan = resume.with_mark(plan, anchor, invocation.chain)
         executor.arns.update({anchor: _arn_of(request, anchor)} if anchor else {})
     _log_plan(request, plan)
-    _apply(request, executor, plan, anchor, [])
+    try:
+        _apply(request, executor, plan, anchor, [])
+    except AwsCallFailed as exc:
+        if not resume.only_the_mark_failed(plan, executor, exc):
+            raise
+        # e.g. the anchor already has ECR's 50 tags: the request is done; a late duplicate is then
+        # bounded by ServiceTimeout only (docs/safety.md)
+        logger.warning("could not mark %r answered: %s", anchor, exc)
     _set_data(event, request, desired.names, plan.physical_id)
     return plan.physical_id
 

@@ -51,6 +51,7 @@ _RECORDS = {cls.__name__: cls for cls in (
     planner.PutLifecyclePolicy, planner.SetRepositoryPolicy, planner.DeleteRepositoryPolicy,
     planner.TagRepository, planner.UntagRepository, planner.DeleteRepository, planner.DeleteIfEmpty,
     planner.RepoChange, planner.Conflict, planner.PolicyTooLarge, planner.Plan)}
+MARK = "mark"  # the change that writes the answered mark (for logs: the provider's bookkeeping)
 _FINISHED = {planner.CREATE, planner.UPDATE, planner.ADOPT, planner.KEEP}  # the repository stays ours
 
 
@@ -222,7 +223,7 @@ def settle_uncertain(executor: Executor, plan: Plan, uncertain: list[str]) -> Pl
     return plan.replace(changes=changes)
 
 
-def with_mark(plan: Plan, anchor: str | None, chain: str, arn: str) -> Plan:
+def with_mark(plan: Plan, anchor: str | None, chain: str) -> Plan:
     """``plan`` ending with the anchor's ``answered`` mark (a last phase of its own), once."""
     if anchor is None:
         return plan
@@ -230,7 +231,15 @@ def with_mark(plan: Plan, anchor: str | None, chain: str, arn: str) -> Plan:
     if any(mark in c.actions for c in plan.changes):
         return plan
     last = max((c.phase for c in plan.changes), default=0) + 1
-    return plan.replace(changes=(*plan.changes, RepoChange(anchor, planner.KEEP, (mark,), phase=last)))
+    return plan.replace(changes=(*plan.changes, RepoChange(anchor, MARK, (mark,), phase=last)))
+
+
+def only_the_mark_failed(plan: Plan, executor: Executor, exc: BaseException) -> bool:
+    """Whether everything but the ``answered`` mark was applied (it failed alone, in its last phase)."""
+    with executor.lock:
+        progress = dict(executor.progress)
+    return all(progress.get(i, 0) >= len(c.actions) for i, c in enumerate(plan.changes) if c.change != MARK) \
+        and getattr(exc, "operation", "") == "TagResource"
 
 
 def mark_answered(executor: Executor, request: Any, anchor: str | None, chain: str) -> None:
@@ -239,8 +248,7 @@ def mark_answered(executor: Executor, request: Any, anchor: str | None, chain: s
     if anchor is None:
         return
     executor.arns.setdefault(anchor, _arn(executor, request, anchor))
-    marker = Plan("", (RepoChange(anchor, planner.KEEP, (TagRepository(anchor, ((ANSWERED, chain),)),)),))
     try:
-        executor.apply(marker)
+        executor.apply(with_mark(Plan(""), anchor, chain))
     except EcrReposError as exc:
         logger.warning("could not mark %r answered: %s", anchor, exc)
