@@ -153,3 +153,23 @@ def test_the_stand_in_refuses_another_function_as_lambda_does(aws, probe):
         lam.context = lambda: LambdaContext(5.0, other)  # the function believes it is another
         sent = lam.run(_event(Steps=2))
     assert [r.status for r in sent] == ["FAILED"] and "ResourceNotFoundException" in sent[0].reason
+
+
+def test_out_of_time_with_nothing_carried_goes_on_and_reads_again(aws):
+    runs: list[tuple[int, Any]] = []
+
+    def create(event: dict[str, Any], context: Any) -> str:
+        invocation = protocol.current()
+        runs.append((invocation.link, invocation.resumed))
+        if invocation.link == 0:
+            raise OutOfTime()
+        return "again-id"
+
+    protocol.register(TYPE, create=create, update=create, delete=create)
+    try:
+        with lambda_async.service(5.0) as lam:
+            sent = lam.run(_event())
+    finally:
+        protocol._TYPES.pop(TYPE, None)
+    assert runs == [(0, None), (1, None)] and [r.status for r in sent] == ["SUCCESS"]
+    assert "State" not in lam.delivered[1][KEY]

@@ -8,9 +8,10 @@ start of the first invocation, carried by every continuation, ``core.continuatio
 instant the provider can see to CloudFormation's sending) and keeps a margin before the earlier end:
 
 - ``stop_at`` (the end minus the margin): the executor starts no ECR call after it; a request that
-  reaches it answers FAILED itself (``errors.OutOfTime``), saying how far it got.
+  reaches it goes on in a fresh invocation while ``service_end`` leaves time (``core.continuation``),
+  else answers FAILED itself (``errors.OutOfTime``), saying how far it got.
 - ``timer_at`` (the end minus half the margin, at most 0.5 s, crhelper's own allowance): a timer
-  answers FAILED if the handler has not answered yet, because one ECR call that started before
+  hands over or answers FAILED if the handler has not yet, because one ECR call that started before
   ``stop_at`` is still running. The handler's later answer is then dropped: one answer per request.
 
 The margin is half the budget, at most ``cap`` (``ECR_REPOS_TIME_MARGIN``, 10 s): a 900 s Lambda

@@ -148,6 +148,12 @@ class Invocation:
             if self.may_continue() and self.hand_over(unfinished.state):
                 return
             self.answer("FAILED", str(self._why_not_on(unfinished.cause)))
+        except OutOfTime as exc:
+            # out of time where the type carried nothing: the next invocation reads again (safe: it is
+            # what a second delivery of the request does)
+            if self.may_continue() and self.hand_over(None):
+                return
+            self.answer("FAILED", str(self._why_not_on(exc)))
         except Stale as stale:
             with self._lock:
                 self._outcome = self._outcome or "ignored"

@@ -107,15 +107,24 @@ def _read(request: Request, executor: Executor, carried: resume.Carried | None, 
 
 
 def _check_resumed(request: Request, executor: Executor, plan: Plan, anchor: str | None,
-                   carried: resume.Carried | None) -> Plan:
+                   carried: resume.Carried | None, not_empty_before: list[str] | None = None) -> Plan:
     """Before a continuation writes: ``Stale`` if its request is already over (the anchor tells,
-    ``resume``); a creation in flight at the hand-over is dropped if it happened."""
+    ``resume``); a creation in flight at the hand-over is dropped if it happened. Out of time for
+    these reads: ``Unfinished`` with the whole plan (nothing written here yet)."""
     invocation = protocol.current()
     if invocation.link == 0:
         return plan
-    resume.check_current(executor, request, request.owner, plan, anchor, invocation.chain)
-    if carried is not None and carried.plan is not None:
-        return resume.settle_uncertain(executor, plan, carried.uncertain)
+    try:
+        resume.check_current(executor, request, request.owner, plan, anchor, invocation.chain)
+        if carried is not None and carried.plan is not None:
+            return resume.settle_uncertain(executor, plan, carried.uncertain)
+    except EcrReposError as exc:
+        if resume.out_of_time(executor, exc):
+            state = resume.apply_state(request.kind, plan, executor, anchor, not_empty_before or [])
+            if carried is not None:
+                state["uncertain"] = carried.uncertain  # still to be settled by the next invocation
+            raise Unfinished(exc, state) from exc
+        raise
     return plan
 
 
@@ -199,7 +208,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
         empty = {n: spec.empty_on_delete_of(request.properties, n) for n in names}
         # One removal waits for all the others: once it is gone, a late duplicate knows the Delete is over.
         plan, anchor = resume.hold_back(plan_delete(names, states, request.owner, physical_id, empty))
-    plan = _check_resumed(request, executor, plan, anchor, carried)
+    plan = _check_resumed(request, executor, plan, anchor, carried, kept_before)
     _log_plan(request, plan)
     try:
         _apply(request, executor, plan, anchor, kept_before)
