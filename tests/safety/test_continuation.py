@@ -17,7 +17,7 @@ import pytest
 from ecr_repos.core.continuation import KEY
 from tests.support import ecr_fidelity, lambda_async
 from tests.support.cfn import LambdaContext, Resource, invoke
-from tests.support.registry import snapshot
+from tests.support.registry import push_image, snapshot
 
 from .props import repos
 
@@ -131,6 +131,26 @@ def test_a_delete_of_300_under_throttling_removes_each_once(ecr):
     assert len(lam.delivered) >= 3
     _once_each(rate, "delete_repository", names)
     assert snapshot(ecr) == {}
+
+
+def test_a_long_delete_keeps_the_repositories_with_images_and_names_them_once(ecr):
+    names = [f"keep/r{i:03d}" for i in range(200)]
+    resource = Resource(stack_name="keep")
+    _create(resource, repos(*names))
+    held = [names[3], names[120], names[-1]]  # the last one is the Delete's anchor
+    digests = {n: push_image(ecr, n, "v1") for n in held}
+    event = resource.event("Delete", resource.properties, physical_id=resource.physical_id)
+    with ecr_fidelity.rate_limit(50.0, burst=10), lambda_async.service(3.0) as lam:
+        responses = lam.run(event)
+    assert len(lam.delivered) >= 3
+    assert [r.status for r in responses] == ["FAILED"]
+    assert all(repr(n) in responses[0].reason for n in held)
+    registry = snapshot(ecr)
+    assert sorted(registry) == sorted(held) and all(registry[n]["images"] == {digests[n]} for n in held)
+    # the retry after emptying them (a new request) removes them
+    for n in held:
+        ecr.batch_delete_image(repositoryName=n, imageIds=[{"imageTag": "v1"}])
+    assert resource.delete().ok and snapshot(ecr) == {}
 
 
 def test_a_continuation_delivered_after_the_answer_writes_nothing(ecr):
