@@ -9,7 +9,7 @@ Layout (one job per module):
 - ``planner``    pure: desired vs actual state -> actions.
 - ``executor``   the only code that calls ECR.
 - ``outputs``    the response Data, kept inside CloudFormation's 4096-byte limit.
-- ``handler``    the thin crhelper Lambda entry point.
+- ``handler``    the thin Lambda entry point.
 - ``sdk``        the oldest botocore the provider's parameters need (pyproject.toml's floor).
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_repos.core.deadline import Budget, budget, service_timeout_of
+from ecr_repos.core.deadline import budget, service_timeout_of
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_service_timeout_absent_or_properties_unreadable():
 )
 def test_budget(remaining_ms, properties, answer_by, margin, service_timeout, stop_at, timer_at):
     got = budget(100.0, 100.1, remaining_ms, properties, cap=10.0)
-    assert got == Budget(started=100.0, answer_by=pytest.approx(answer_by), margin=pytest.approx(margin),
-                         service_timeout=service_timeout)
+    assert (got.started, got.answer_by, got.margin, got.service_timeout) == (
+        100.0, pytest.approx(answer_by), pytest.approx(margin), service_timeout)
     assert (got.stop_at, got.timer_at) == (pytest.approx(stop_at), pytest.approx(timer_at))
     assert got.started < got.stop_at < got.timer_at < got.answer_by
 
@@ -45,3 +45,13 @@ def test_budget(remaining_ms, properties, answer_by, margin, service_timeout, st
 def test_the_cap_is_the_operators_margin():
     assert budget(0.0, 0.0, 3000, {}, cap=1.5).margin == 1.5
     assert budget(0.0, 0.0, 3000, {}, cap=0.0).stop_at == 3.0
+
+
+def test_a_continuation_counts_service_timeout_from_the_first_receipt():
+    # the first invocation started 50 s before this one (received): ServiceTimeout 60 leaves 10 s
+    got = budget(100.0, 100.0, 899_000, {"ServiceTimeout": "60"}, cap=10.0, received=50.0)
+    assert (got.answer_by, got.service_timeout, got.service_end) == (110.0, 60, 110.0)
+    assert got.margin == 5.0  # half of this invocation's 10 s
+    # no ServiceTimeout: CloudFormation's hour, from the first receipt; the Lambda's end is the budget's
+    got = budget(100.0, 100.0, 2_000, {}, cap=10.0, received=50.0)
+    assert (got.answer_by, got.service_timeout, got.service_end) == (102.0, None, 3650.0)

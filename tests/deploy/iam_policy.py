@@ -116,7 +116,17 @@ def _resolve(value: Any, template: dict[str, Any], pseudo: dict[str, Any]) -> An
             if (kind, attribute) == ("AWS::Logs::LogGroup", "Arn"):
                 return (f"arn:{pseudo['AWS::Partition']}:logs:{pseudo['AWS::Region']}:"
                         f"{pseudo['AWS::AccountId']}:log-group:{logical}:*")
+            if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
+                return function_arn(template, logical, pseudo)
     raise AssertionError(f"the evaluator cannot resolve {value!r}; extend it")
+
+
+def function_arn(template: dict[str, Any], logical: str, pseudo: dict[str, Any]) -> str:
+    """The ARN of the template's function ``logical``: its FunctionName, else (CloudFormation
+    generates one) the logical id standing for it."""
+    name = template["Resources"][logical]["Properties"].get("FunctionName", logical)
+    return (f"arn:{pseudo['AWS::Partition']}:lambda:{pseudo['AWS::Region']}:{pseudo['AWS::AccountId']}:"
+            f"function:{_resolve(name, template, pseudo)}")
 
 
 def _listed(value: Any) -> list[Any]:
@@ -133,15 +143,22 @@ def _strings(value: Any, template: dict[str, Any], pseudo: dict[str, Any]) -> tu
 
 def role_statements(template: dict[str, Any], *, partition: str, region: str, account: str,
                     parameters: dict[str, Any] | None = None) -> list[Statement]:
-    """Every statement of every inline policy of every AWS::IAM::Role, with pseudo parameters
-    resolved and the template's parameters at ``parameters`` or else their defaults."""
+    """Every statement of every inline policy of every AWS::IAM::Role, and of every
+    AWS::IAM::RolePolicy attached to one, with pseudo parameters resolved and the template's
+    parameters at ``parameters`` or else their defaults."""
     pseudo = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account, **(parameters or {})}
     statements = []
     for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::Role":
+        if resource["Type"] == "AWS::IAM::RolePolicy":
+            role = resource["Properties"]["RoleName"]
+            assert isinstance(role, dict) and template["Resources"][role["Ref"]]["Type"] == "AWS::IAM::Role"
+            policies = [resource["Properties"]]
+        elif resource["Type"] == "AWS::IAM::Role":
+            assert "ManagedPolicyArns" not in resource["Properties"], "managed policies cannot be evaluated here"
+            policies = resource["Properties"].get("Policies", [])
+        else:
             continue
-        assert "ManagedPolicyArns" not in resource["Properties"], "managed policies cannot be evaluated here"
-        for policy in resource["Properties"].get("Policies", []):
+        for policy in policies:
             for raw in _listed(policy["PolicyDocument"]["Statement"]):
                 unsupported = set(raw) - {"Sid", "Effect", "Action", "Resource", "Condition"}
                 assert not unsupported, f"the evaluator does not understand {sorted(unsupported)}"
@@ -202,6 +219,8 @@ def _on_behalf(client: Any, operation: str, params: dict[str, Any], repository: 
 def _calls_of(client: Any, operation: str, params: dict[str, Any], account: str) -> list[Call]:
     service = client.meta.service_model.signing_name
     action = f"{service}:{operation}"
+    if (service, operation) == ("lambda", "Invoke"):
+        return [Call("lambda:InvokeFunction", params["FunctionName"])]  # the IAM action of Invoke
     if service != "ecr":
         return [Call(action, "*")]
     if "resourceArn" in params:

@@ -247,3 +247,60 @@ ALLOW_REPOS = Statement("Allow", ("ecr:CreateRepository", "ecr:Describe*"), (REP
 )
 def test_evaluator(statements, call, allowed):
     assert is_allowed(statements, call) is allowed
+
+
+# --- going on in a fresh invocation: lambda:InvokeFunction on the function itself only -----------
+
+FUNCTIONS = {"provider.yaml": "Function", "stackset.yaml": "ProviderFunction"}
+
+
+def _own_arn(template: str, partition: str = "aws", region: str = REGION, account: str = ACCOUNT) -> str:
+    from .iam_policy import function_arn
+
+    pseudo = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account}
+    return function_arn(load_template(ROOT / "templates" / template), FUNCTIONS[template], pseudo)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_role_allows_the_invoke_of_itself_that_a_long_request_makes(template, monkeypatch):
+    """A Create longer than one (short) invocation hands over: the calls, Invoke included, are allowed."""
+    from moto import mock_aws
+
+    from tests.support import ecr_fidelity, lambda_async
+
+    monkeypatch.setattr("ecr_repos.core.protocol.TIME_MARGIN_SECONDS", 0.5)
+    own = _own_arn(template)
+    with mock_aws():
+        resource = Resource(stack_name="iam-long", account=ACCOUNT, region=REGION)
+        event = resource.event("Create", {"EcrRepositories": {f"long/r{i:03d}": {} for i in range(120)}})
+        with record_calls(ACCOUNT) as calls, ecr_fidelity.rate_limit(40.0, burst=10), \
+                lambda_async.service(1.5, function_arn=own) as lam:
+            responses = lam.run(event)
+    assert [r.status for r in responses] == ["SUCCESS"], [r.reason for r in responses]
+    invokes = [c for c in calls if c.action.startswith("lambda:")]
+    assert invokes and set(invokes) == {Call("lambda:InvokeFunction", own)}
+    statements = role_statements(load_template(ROOT / "templates" / template), partition="aws", region=REGION,
+                                 account=ACCOUNT)
+    assert sorted({(c.action, c.resource) for c in calls if not is_allowed(statements, c)}) == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_role_may_invoke_only_its_own_function(template):
+    statements = role_statements(load_template(ROOT / "templates" / template),
+                                 partition="aws-cn", region="cn-north-1", account="210987654321")
+    own = _own_arn(template, "aws-cn", "cn-north-1", "210987654321")
+    granted = {a for s in statements if s.effect == "Allow" for a in s.actions if a.startswith("lambda:")}
+    assert granted == {"lambda:InvokeFunction"}
+    assert is_allowed(statements, Call("lambda:InvokeFunction", own))
+    assert not is_allowed(statements, Call("lambda:InvokeFunction", own.rsplit(":", 1)[0] + ":other"))
+    assert not is_allowed(statements, Call("lambda:InvokeFunction", own + ":prod"))  # not even an alias
+    lam = [s for s in statements if any(a.startswith("lambda:") for a in s.actions)]
+    assert [s.resources for s in lam] == [(own,)]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_lambda_does_not_retry_the_providers_invocations(template):
+    resources = load_template(ROOT / "templates" / template)["Resources"]
+    [config] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert config["FunctionName"] == {"Ref": FUNCTIONS[template]}
+    assert (config["MaximumRetryAttempts"], config["MaximumEventAgeInSeconds"]) == (0, 3600)

@@ -105,7 +105,9 @@ def test_an_update_with_a_trailing_newline_changes_nothing(aws, ecr):
 
 def _timed(resource: Resource, props: dict[str, object], *, lambda_seconds: float = 900.0) -> tuple[list[tuple[float, Response]], float]:
     """Create through the Lambda entry point; every response with the second it was sent at, counted
-    from the invocation's start, and the second the handler returned."""
+    from the invocation's start, and the second the handler returned. The function cannot invoke
+    itself here (no invoked_function_arn): the one invocation's end is the deadline
+    (tests/safety/test_continuation.py covers going on in a fresh invocation)."""
     event = resource.event("Create", props)
     stamped: list[tuple[float, Response]] = []
     original = _Recorder.request
@@ -116,7 +118,7 @@ def _timed(resource: Resource, props: dict[str, object], *, lambda_seconds: floa
 
     with mock.patch.object(_Recorder, "request", request):
         start = time.monotonic()
-        invoke(event, LambdaContext(lambda_seconds))
+        invoke(event, LambdaContext(lambda_seconds, function_arn=""))
         returned = time.monotonic() - start
     if stamped:
         resource.physical_id, resource.properties = stamped[0][1].physical_id, props

@@ -76,8 +76,10 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
     """Invoke with a Lambda that has ``seconds`` left; wait until it would have died; return every
     response with the time it was sent (from the start), and the time the handler returned.
 
-    The response capture stays in place past the handler's return, so that a late send by crhelper's
-    timer thread is seen (and never leaves the machine)."""
+    The response capture stays in place past the handler's return, so that a late send by the
+    provider's timer thread is seen (and never leaves the machine). The function cannot invoke itself
+    here (no invoked_function_arn): these are the answers of a request that cannot go on in a fresh
+    invocation (tests/safety/test_continuation.py covers the hand-over)."""
     start = time.monotonic()
     stamped: list[tuple[float, Response]] = []
     original = _Recorder.request
@@ -87,7 +89,7 @@ def _timed_invoke(event: dict[str, Any], seconds: float) -> tuple[list[tuple[flo
         stamped.append((time.monotonic() - start, _Recorder.sent[-1]))
 
     with response.connections(_Recorder), mock.patch.object(_Recorder, "request", request):
-        invoke(event, LambdaContext(seconds))
+        invoke(event, LambdaContext(seconds, function_arn=""))
         returned = time.monotonic() - start
         time.sleep(max(0.0, seconds + 0.3 - (time.monotonic() - start)))
     return stamped, returned
@@ -110,7 +112,7 @@ def test_create_running_out_of_time_answers_failed_once_before_the_lambda_ends(e
 
     assert len(responses) == 1, responses
     sent_at, response = responses[0]
-    assert sent_at < 3.0 - 0.5  # before crhelper's own timer, and well before the Lambda's end
+    assert sent_at < 3.0 - 0.5  # before the provider's timer, and well before the Lambda's end
     assert response.status == "FAILED"
     assert response.reason.startswith("Stopped before the Lambda timed out after")
     assert response.physical_id.startswith("ecr-repos:slow:Repos:")
@@ -149,7 +151,7 @@ def test_update_running_out_of_time_is_rolled_back_to_the_exact_registry(ecr, sh
 
 
 def test_a_call_outlasting_the_margin_still_gets_a_failed_answer_before_the_lambda_ends(ecr, short_margin):
-    # one ECR call hangs past the provider's margin: crhelper's timer is the backstop
+    # one ECR call hangs past the provider's margin: the provider's timer is the backstop
     resource = Resource(stack_name="hung")
     event = resource.event("Create", repos("app/a"))
     with faults(Fault("create_repository", error=None, latency=3.2)):

@@ -302,17 +302,19 @@ _RATED_METHODS = (
 
 
 class RequestRate:
-    """Token buckets per ECR API; ``refused`` and ``served`` count per API while on."""
+    """Token buckets per ECR API; ``refused`` and ``served`` count per API while on, and
+    ``served_for[api][repository]`` per repository (the call's repository name, when it has one)."""
 
     def __init__(self, rate: float, burst: int):
         self.rate = rate
         self.burst = burst
         self.refused: dict[str, int] = {}
         self.served: dict[str, int] = {}
+        self.served_for: dict[str, dict[str, int]] = {}
         self._tokens: dict[str, tuple[float, float]] = {}
         self._lock = _threading.Lock()
 
-    def take(self, api: str) -> bool:
+    def take(self, api: str, repository: str | None = None) -> bool:
         with self._lock:
             now = _time.monotonic()
             tokens, at = self._tokens.get(api, (float(self.burst), now))
@@ -323,6 +325,9 @@ class RequestRate:
                 return False
             self._tokens[api] = (tokens - 1.0, now)
             self.served[api] = self.served.get(api, 0) + 1
+            if repository is not None:
+                per = self.served_for.setdefault(api, {})
+                per[repository] = per.get(repository, 0) + 1
             return True
 
 
@@ -344,12 +349,26 @@ def _install_request_rate() -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.ecr.models import ECRBackend
 
+    nested = _threading.local()
+
     def rated(name: str, original):
         def call(self, *args, **kwargs):
+            # One request, one token: a backend method that calls another (the tag quota's check
+            # reads the tags) is inside the request already admitted, as in ECR.
+            if getattr(nested, "depth", 0):
+                return original(self, *args, **kwargs)
             limiter = _RATE[0]
-            if limiter is not None and not limiter.take(name):
+            repository = kwargs.get("repository_name")
+            if repository is None and args and isinstance(args[0], str):
+                # moto passes some positionally: delete_repository's name, the tag APIs' ARN
+                repository = args[0].split(":repository/", 1)[-1]
+            if limiter is not None and not limiter.take(name, repository if isinstance(repository, str) else None):
                 raise JsonRESTError("ThrottlingException", "Rate exceeded")
-            return original(self, *args, **kwargs)
+            nested.depth = 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                nested.depth = 0
 
         call.__name__ = name
         call.__wrapped__ = original

@@ -93,11 +93,12 @@ class _Recorder:
 
 
 class LambdaContext:
-    """The parts of the Lambda context that crhelper and the provider read."""
+    """The parts of the Lambda context the provider reads."""
 
-    def __init__(self, seconds: float = 900.0):
+    def __init__(self, seconds: float = 900.0, function_arn: str = SERVICE_TOKEN):
         self.deadline = time.monotonic() + seconds
-        self.function_name = "ecr-repos-provider"
+        self.function_name = function_arn.split(":")[-1]
+        self.invoked_function_arn = function_arn
         self.aws_request_id = str(uuid.uuid4())
         self.memory_limit_in_mb = 512
 

@@ -1,9 +1,9 @@
 """The response: a PUT of the JSON body to CloudFormation's pre-signed S3 URL.
 
-crhelper builds the body (``CfnResource._send``) and hands it to a sender, its ``send_response``
-argument; this module is the sender the provider's resource passes (``handler._Resource``).
+``body`` builds the JSON body (the fields crhelper's ``CfnResource`` sends, with its rule for long
+Reasons) and ``send`` PUTs it; ``core.protocol`` decides when.
 
-It differs from crhelper's own sender in one way that matters: the TLS context. Building one loads
+The sender differs from crhelper's in one way that matters: the TLS context. Building one loads
 the system's CA bundle, 30-50 ms of a cold start, and crhelper builds a new one for every response.
 Here it is built once per process, by a thread started at import: OpenSSL reads the bundle without
 holding the GIL, so the work overlaps the Lambda's init and the ECR calls, and warm invocations reuse
@@ -109,6 +109,28 @@ def encode(body: dict[str, Any]) -> str:
         ids = {k: str(body.get(k, "")) for k in ("PhysicalResourceId", "StackId", "RequestId", "LogicalResourceId")}
         return json.dumps({**ids, "Status": "FAILED", "Data": {}, "NoEcho": False,
                            "Reason": f"Internal error: the response is not JSON ({exc}). Report it with the logs."[:256]})
+
+
+REASON_LIMIT, REASON_KEPT = 256, 240  # CloudFormation's Reason limit; crhelper keeps the last 240 of a longer one
+
+
+def body(event: dict[str, Any], status: str, reason: str, physical_id: str, data: dict[str, Any],
+         no_echo: bool = False) -> dict[str, Any]:
+    """The response to ``event``. A Reason over 256 characters keeps its end (where the provider's
+    messages say what to do), as crhelper does."""
+    text = str(reason)
+    if len(text) > REASON_LIMIT:
+        text = "ERROR: (truncated) " + text[-REASON_KEPT:]
+    return {
+        "Status": status,
+        "PhysicalResourceId": str(physical_id),
+        "StackId": event.get("StackId", ""),
+        "RequestId": event.get("RequestId", ""),
+        "LogicalResourceId": event.get("LogicalResourceId", ""),
+        "Reason": text,
+        "Data": data,
+        "NoEcho": no_echo,
+    }
 
 
 def send(url: str, body: dict[str, Any], ssl_verify: Any = None) -> int:

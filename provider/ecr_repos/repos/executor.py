@@ -7,6 +7,10 @@ actions on one repository run in order.
 Retries are the executor's, not botocore's: ECR's throttling is answered by pacing each operation
 at the rate ECR allows (``core.ratelimit``) and retrying for as long as the deadline leaves time;
 connection errors and ECR's 5xx answers are retried a few times with backoff.
+
+For a request that goes on in a fresh invocation (``core.continuation``), the executor keeps what
+it read (``carried_reads``, ``preload``) and how far ``apply`` got (``progress``, ``in_flight``,
+``not_empty``), so that the next invocation neither reads again nor writes twice.
 """
 
 from __future__ import annotations
@@ -151,11 +155,29 @@ class Executor:
         self.service_timeout = service_timeout  # set when the deadline is CloudFormation's, not the Lambda's
         self.arns: dict[str, str] = {}
         self.rate = AdaptiveRate()  # per ECR operation, shared by the pool
+        # What was read, this invocation's and the ones' before (preload): served again without a call.
+        self.listed: dict[str, RepoState] | None = None  # the whole registry, from list_repositories
+        self.found: dict[str, RepoState | None] = {}  # by name (None: does not exist)
+        self.inspected: dict[str, RepoState] = {}  # tags (and policies) read
+        # How far apply got, by the index of the change in the plan's changes.
+        self.progress: dict[int, int] = {}  # actions done
+        self.in_flight: set[int] = set()  # an action started and not finished
+        self.not_empty: list[str] = []
+        self.lock = threading.Lock()  # guards progress, in_flight and not_empty
+
+    def preload(self, listed: dict[str, RepoState] | None, found: dict[str, RepoState | None],
+                inspected: dict[str, RepoState]) -> None:
+        """Serve these reads (an earlier invocation's, of the same request) without calling ECR."""
+        self.listed = dict(listed) if listed is not None else None
+        self.found = dict(found)
+        self.inspected = dict(inspected)
 
     # --- reads ---------------------------------------------------------------------------------
 
     def list_repositories(self) -> dict[str, RepoState]:
         """Every repository of the registry, from DescribeRepositories pages (1000 per call)."""
+        if self.listed is not None:
+            return dict(self.listed)
         found: dict[str, RepoState] = {}
         token = None
         while True:
@@ -166,6 +188,7 @@ class Executor:
             found.update((repo["repositoryName"], _state(repo)) for repo in page.get("repositories", []))
             token = page.get("nextToken")
             if not token:
+                self.listed = dict(found)
                 return self._known(found)
 
     def find(self, names: Iterable[str]) -> dict[str, RepoState]:
@@ -177,17 +200,22 @@ class Executor:
         wanted = sorted(set(names))
         if not wanted:
             return {}
+        if all(n in self.found for n in wanted):
+            return {n: s for n in wanted if (s := self.found[n]) is not None}
         if len(wanted) <= BY_NAME_LIMIT:
             try:
                 page = self._call(None, "DescribeRepositories", self.client.describe_repositories,
                                   repositoryNames=wanted, translate=False)
-                return self._known({repo["repositoryName"]: _state(repo) for repo in page.get("repositories", [])})
+                result = {repo["repositoryName"]: _state(repo) for repo in page.get("repositories", [])}
+                self.found.update({n: result.get(n) for n in wanted})
+                return self._known(result)
             except EcrReposError:
                 raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
                 if _code(exc) not in _NOT_BY_NAME:
                     raise _translate(exc, None, "DescribeRepositories") from exc
         listed = self.list_repositories()
+        self.found.update({n: listed.get(n) for n in wanted})
         return {n: listed[n] for n in wanted if n in listed}
 
     def inspect(self, states: dict[str, RepoState], names: Iterable[str], *, policies: bool = True,
@@ -195,7 +223,14 @@ class Executor:
         """Read tags (and lifecycle and repository policies) of ``names``; return the states completed.
         ``on_read(name)`` runs after each repository (progress on a terminal)."""
         def read(name: str) -> RepoState:
-            state = fetch(name)
+            known = self.inspected.get(name)
+            if known is not None and known.arn == states[name].arn and (known.policies_read or not policies):
+                state = known if policies else known.replace(lifecycle_policy=None, repository_policy=None,
+                                                             policies_read=False)
+            else:
+                state = fetch(name)
+                if name not in self.inspected or state.policies_read:
+                    self.inspected[name] = state
             if on_read is not None:
                 on_read(name)
             return state
@@ -240,43 +275,56 @@ class Executor:
         """Run the plan: repositories concurrently, each one's actions in order; the changes of phase 1
         only once every action of phase 0 succeeded. Stops starting new work at the first failure or at
         the deadline; raises what went wrong."""
-        phases = [[c for c in plan.changes if c.actions and c.phase == p] for p in (0, 1)]
-        total = sum(len(c.actions) for group in phases for c in group)
+        # Phase 1 (and any later one) only once every action of the phases before succeeded.
+        numbered = [(i, c) for i, c in enumerate(plan.changes) if c.actions]
+        phases = [[ic for ic in numbered if ic[1].phase == p] for p in sorted({c.phase for _, c in numbered})]
+        self.progress, self.in_flight, self.not_empty = {}, set(), []
+        total = sum(len(c.actions) for group in phases for _, c in group)
         done = [0]
-        lock = threading.Lock()
+        lock = self.lock
         failed = threading.Event()
         not_empty: list[str] = []
         errors: list[EcrReposError] = []
 
-        def run(change: Any) -> None:
+        def run(numbered_change: Any) -> None:
+            index, change = numbered_change
             for action in change.actions:
                 if failed.is_set():
                     return
                 try:
                     if self._out_of_time():
                         raise OutOfTime()
+                    with lock:
+                        self.in_flight.add(index)
                     self._apply_one(action)
                 except RepositoryNotEmptyMarker:
                     with lock:
                         not_empty.append(action.repo)
+                        self.not_empty.append(action.repo)
+                        self.in_flight.discard(index)
+                        self.progress[index] = len(change.actions)  # kept: nothing more to do for it
                     return
                 except OutOfTime:
                     with lock:
+                        self.in_flight.discard(index)  # out of time: the call did not run or did not end
                         errors.append(OutOfTime(done[0], total, service_timeout=self.service_timeout))
                     failed.set()
                     return
                 except EcrReposError as exc:
                     with lock:
+                        self.in_flight.discard(index)
                         errors.append(exc)
                     failed.set()
                     return
                 with lock:
                     done[0] += 1
+                    self.progress[index] = self.progress.get(index, 0) + 1
+                    self.in_flight.discard(index)
 
         for groups in phases:
             self._map(run, groups)
-            if errors or not_empty:
-                break
+            if errors:
+                break  # a repository kept because it holds images does not stop the next phase
         if errors:
             raise next((e for e in errors if not isinstance(e, OutOfTime)), errors[0])
         if not_empty:
