@@ -4,7 +4,7 @@
 Each zip holds, at its root:
 - ``ecr_repos/``  the package (without ``cfnlint_rules/`` and ``cli/``, not needed at runtime),
   with the schemas in ``ecr_repos/_schema/``, where the wheel carries them too,
-- the runtime dependencies (crhelper, jsonschema and its dependencies, boto3 and botocore) installed
+- the runtime dependencies (jsonschema and its dependencies, boto3 and botocore) installed
   by pip from wheels built for the Lambda's platform and Python version. rpds-py (under jsonschema)
   is compiled, so a zip built from the host's site-packages would break on the other architecture.
 
@@ -25,7 +25,7 @@ sorted, fixed timestamps and permissions.
 
 Bytecode: pip installs with ``--no-compile``, so nothing compiled by the host's Python (whatever its
 version) reaches the zip. Lambda's ``/var/task`` is read-only, so without bytecode every cold start
-compiles the provider, crhelper and what it imports (about 60 ms, docs/performance.md). When the
+compiles the provider and what it imports (about 60 ms, docs/performance.md). When the
 runtime's own Python (3.13) is on this machine (``python3.13`` on PATH or under ``pyenv root``), it
 compiles the staged tree: ``unchecked-hash`` .pyc files (no timestamps, so valid whatever dates the
 unpacked files get), compiled as if in ``/var/task`` so that no build path makes them differ from
@@ -61,7 +61,7 @@ PYTHON_VERSION = "3.13"  # keep in step with Runtime: python3.13 in templates/
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # Runtime dependencies of the Lambda (PyYAML is for the CLI only). boto3 brings botocore; both are
 # pinned by installed_pins, so the zip's SDK is the one the tests ran with.
-RUNTIME_REQUIREMENTS = ["crhelper", "jsonschema", "boto3"]
+RUNTIME_REQUIREMENTS = ["jsonschema", "boto3"]
 # The AWS services the Lambda makes clients of (outside cli/): botocore keeps only their models.
 # tests/deploy/test_layout.py checks this against the client(...) calls of the Lambda's modules.
 SERVICE_MODELS = ("ecr",)
@@ -78,7 +78,7 @@ MODEL_FILES = ("service-2.json", "endpoint-rule-set-1.json", "paginators-1.json"
 SDK_LEFT_OUT = ("boto3/data", "boto3/dynamodb", "boto3/ec2", "boto3/s3",
                 "urllib3/contrib/emscripten", "urllib3/contrib/pyopenssl.py", "urllib3/contrib/socks.py",
                 "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz")
-# The SDK's modules: boto3 and what it brings (none of it shared with crhelper or jsonschema). With
+# The SDK's modules: boto3 and what it brings (none of it shared with jsonschema). With
 # bytecode, they are shipped as bytecode only (see the module's docstring).
 SDK_MODULES = ("boto3", "botocore", "dateutil", "jmespath", "s3transfer", "six.py", "urllib3")
 SKIP_DIRS = {"__pycache__", "cfnlint_rules", "cli"}  # lint rule and CLI: not needed at runtime

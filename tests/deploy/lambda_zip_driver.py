@@ -41,7 +41,6 @@ os.environ.update({
 })
 
 import boto3  # noqa: E402
-import crhelper  # noqa: E402
 import jsonschema  # noqa: E402
 import rpds  # noqa: E402
 
@@ -70,7 +69,7 @@ print(json.dumps({
     "compiled_from_zip_sources": sorted(os.path.relpath(p, lambda_dir) for p in compiled_from_source
                                         if os.path.abspath(p).startswith(os.path.abspath(lambda_dir) + os.sep)),
     "modules": {m.__name__: os.path.relpath(m.__file__, lambda_dir).split(os.sep)[0]
-                for m in (ecr_repos.handler, crhelper, jsonschema, rpds)},
+                for m in (ecr_repos.handler, jsonschema, rpds)},
     "created": [created.status, created.reason, created.data],
     "after_create": after_create,
     "pull_principals": [s["Principal"] for s in policy["Statement"]],

@@ -158,7 +158,7 @@ def client_services(package: Path = PACKAGE) -> set[str]:
 
 def test_the_zip_keeps_the_model_of_every_service_the_lambda_calls():
     # scripts/package.py trims botocore to SERVICE_MODELS: a client of any other service would fail in the
-    # Lambda (UnknownServiceError). crhelper's own clients are never built (core/protocol.py, _new_helper).
+    # Lambda (UnknownServiceError). (crhelper, which built clients of its own, is no longer a dependency.)
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")

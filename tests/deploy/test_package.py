@@ -44,7 +44,9 @@ def test_zip_holds_provider_schema_and_platform_wheels(which, request):
         assert "ecr_repos/handler.py" in names
         assert "ecr_repos/_schema/ecr-repos.schema.json" in names
         assert zf.read("ecr_repos/_schema/ecr-repos.schema.json") == (ROOT / "schema" / "ecr-repos.schema.json").read_bytes()
-        assert {"crhelper/__init__.py", "jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
+        assert {"jsonschema/__init__.py", "referencing/__init__.py"} <= set(names)
+        # the protocol is the provider's own (core/protocol.py): crhelper is no dependency any more
+        assert not any(n.startswith("crhelper/") for n in names)
         # its own SDK (the runtime's lags: test_package_sdk.py), as bytecode only when there is bytecode
         sdk_init = "__init__.pyc" if python313() else "__init__.py"
         assert {f"boto3/{sdk_init}", f"botocore/{sdk_init}", "botocore/data/endpoints.json"} <= set(names)
@@ -124,8 +126,7 @@ def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     # then everything ran on 3.13 from the zip, the repositories were created, then deleted
     assert outcome["python"] == "3.13"
-    assert outcome["modules"] == {"ecr_repos.handler": "ecr_repos", "crhelper": "crhelper",
-                                  "jsonschema": "jsonschema", "rpds": "rpds"}
+    assert outcome["modules"] == {"ecr_repos.handler": "ecr_repos", "jsonschema": "jsonschema", "rpds": "rpds"}
     # every module imported from the zip came from its bytecode: nothing was compiled at start
     assert outcome["compiled_from_zip_sources"] == []
     status, reason, data = outcome["created"]
