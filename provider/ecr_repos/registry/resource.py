@@ -63,9 +63,7 @@ def request_time(event: dict[str, Any]) -> float:
 
 
 def _executor(request: Request) -> Executor:
-    budget = protocol.helper.budget
-    if budget is None:
-        return Executor(region=request.region)
+    budget = protocol.current().budget
     return Executor(region=request.region, deadline=budget.stop_at, service_timeout=budget.service_timeout)
 
 
@@ -75,7 +73,7 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
         physical = request.physical_id  # never replaced (ownership.py): CloudFormation keeps it on failure too
     else:
         physical = ownership.physical_id(request.stack_id, request.logical_id, request_time(event))
-        protocol.helper.PhysicalResourceId = ownership.unwritten(physical)  # until the first write
+        protocol.current().physical_id = ownership.unwritten(physical)  # until the first write
     desired = request.parse(request.properties)
     old = None
     if request.kind == "Update" and request.old_properties is not None:
@@ -98,17 +96,17 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     if plan.limits:
         limit = plan.limits[0]
         raise RegistryLimit(limit.field, limit.size, limit.foreign, limit.limit)
-    protocol.helper.PhysicalResourceId = physical
+    protocol.current().physical_id = physical
     _log(request, plan)
     executor.apply(plan)
-    protocol.helper.Data.update(attributes(event, request, physical, desired))
+    protocol.current().data.update(attributes(event, request, physical, desired))
     return physical
 
 
 def delete(event: dict[str, Any], context: Any) -> str:
     request = Request(event)
     physical = request.physical_id or ""
-    protocol.helper.PhysicalResourceId = physical
+    protocol.current().physical_id = physical
     if ownership.owns_nothing(physical):
         return physical
     owned = request.previous(request.properties)
