@@ -7,7 +7,8 @@ Every ECR call goes to moto in-process and sleeps a simulated 25 ms first (a bot
 with its cleanup) for ``--set-sizes`` (10,100,500,2000) and the removal of one of ``--remove-size``
 (3000); ``--only remove`` that last row alone; ``--only cold`` runs only the cold start;
 ``--only throttle`` runs Create of ``--throttle-sizes`` (500) while ECR throttles each API at
-``--throttle-rates`` (10,2) requests per second.
+``--throttle-rates`` (10,2) requests per second; ``--only long`` runs Create of ``--long-sizes`` (1000)
+at ``--long-rates`` (10,2) with Lambda invocations of ``--lambda-seconds`` (60), so that it takes several.
 """
 
 from __future__ import annotations
@@ -139,6 +140,26 @@ def run_remove(n: int) -> list[str]:
             f"{m.writes} writes (target: at most 10 reads and 5 writes){flag}"]
 
 
+def run_long(sizes: list[int], rates: list[float], lambda_seconds: float) -> list[str]:
+    """Create of N that needs more than one invocation: a Lambda living ``lambda_seconds`` while ECR
+    throttles each API at a rate. Target: one SUCCESS, each repository created once, near the floor."""
+    header = (f"{'N':>5} {'rate/s':>7} {'lambda s':>9} {'wall s':>7} {'floor s':>8} {'ratio':>6} {'invocations':>12} "
+              f"{'payload KB':>11}  answers")
+    lines = [f"Create longer than one invocation (burst {scenarios.THROTTLE_BURST}, {scenarios.LATENCY * 1000:.0f} ms "
+             "per call); floor = the busiest API's calls, less the burst, at the rate", header, "-" * len(header)]
+    for n in sizes:
+        for rate in rates:
+            r = scenarios.long_create(n, rate, lambda_seconds)
+            busiest = max(r.served.values())
+            floor = max(0, busiest - scenarios.THROTTLE_BURST) / rate
+            ok = r.answers == ["SUCCESS"] and r.created_once
+            lines.append(f"{n:>5} {rate:>7.1f} {lambda_seconds:>9.0f} {r.seconds:>7.1f} {floor:>8.1f} "
+                         f"{r.seconds / floor if floor else 0:>5.2f}x {r.invocations:>12} {r.largest_payload / 1000:>11.1f}  "
+                         f"{','.join(r.answers)}{'' if r.created_once else ' (a repository created twice!)'}"
+                         f"{'' if ok else '  MISSED'}")
+    return lines
+
+
 def run_sweep(n: int, pools: list[int], repeat: int) -> list[str]:
     lines = [f"pool size sweep, N = {n}, best of {repeat}: provider wall seconds"]
     saved = os.environ.get("ECR_REPOS_CONCURRENCY")
@@ -225,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
-    parser.add_argument("--only", choices=["sets", "cold", "throttle", "remove"], help="run only these rows")
+    parser.add_argument("--only", choices=["sets", "cold", "throttle", "remove", "long"], help="run only these rows")
+    parser.add_argument("--long-sizes", default="1000")
+    parser.add_argument("--long-rates", default="10,2", help="requests per second per ECR API")
+    parser.add_argument("--lambda-seconds", type=float, default=60.0, help="each invocation's life (--only long)")
     parser.add_argument("--throttle-sizes", default="500")
     parser.add_argument("--throttle-rates", default="10,2", help="requests per second per ECR API")
     parser.add_argument("--set-sizes", default="10,100,500,2000")
@@ -237,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only == "throttle":
         print("\n".join(run_throttle([int(s) for s in args.throttle_sizes.split(",") if s],
                                       [float(r) for r in args.throttle_rates.split(",") if r])))
+        return 0
+    if args.only == "long":
+        print("\n".join(run_long([int(s) for s in args.long_sizes.split(",") if s],
+                                  [float(r) for r in args.long_rates.split(",") if r], args.lambda_seconds)))
         return 0
     if args.only == "remove":
         print("\n".join(run_remove(args.remove_size)))

@@ -288,3 +288,35 @@ def remove_one_run(n: int, calls: EcrCalls) -> Removal:
         if response is None or not response.ok:
             out.ok, out.detail = False, getattr(response, "reason", "no cleanup: the id did not change")
     return out
+
+
+# --- longer than one invocation: the provider goes on in fresh invocations of itself ------------
+
+
+@dataclass
+class LongRun:
+    seconds: float
+    invocations: int
+    largest_payload: int
+    served: dict[str, int]
+    answers: list[str]
+    created_once: bool
+
+
+def long_create(n: int, rate: float, lambda_seconds: float) -> LongRun:
+    """Create of ``n`` while ECR throttles each API at ``rate`` and each Lambda invocation lives
+    ``lambda_seconds`` (tests/support/lambda_async.py delivers the provider's Invokes of itself)."""
+    from tests.support import ecr_fidelity, lambda_async
+    from tests.support.cfn import Resource
+
+    ecr_fidelity.install()
+    props = properties(n)
+    resource = Resource(stack_name=f"long-{n}")
+    with simulated_ecr(), ecr_fidelity.rate_limit(rate, burst=THROTTLE_BURST) as ecr_rate, \
+            lambda_async.service(lambda_seconds) as lam:
+        start = time.perf_counter()
+        responses = lam.run(resource.event("Create", props), limit=500)
+        seconds = time.perf_counter() - start
+    once = ecr_rate.served_for.get("create_repository", {})
+    return LongRun(seconds, len(lam.delivered), max(lam.payload_sizes or [0]), dict(ecr_rate.served),
+                   [r.status for r in responses], len(once) == n and set(once.values()) == {1})

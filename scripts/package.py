@@ -64,7 +64,7 @@ PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 RUNTIME_REQUIREMENTS = ["jsonschema", "boto3"]
 # The AWS services the Lambda makes clients of (outside cli/): botocore keeps only their models.
 # tests/deploy/test_layout.py checks this against the client(...) calls of the Lambda's modules.
-SERVICE_MODELS = ("ecr",)
+SERVICE_MODELS = ("ecr", "lambda")  # lambda: the Invoke of itself that goes on with long work (core/continuation.py)
 # botocore/data files that are not a service's model, read by every client (endpoint resolution, retry
 # modes, defaults modes): kept whatever SERVICE_MODELS holds.
 BOTOCORE_DATA_FILES = ("_retry.json", "endpoints.json", "partitions.json", "sdk-default-configuration.json")

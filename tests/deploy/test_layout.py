@@ -164,7 +164,7 @@ def test_the_zip_keeps_the_model_of_every_service_the_lambda_calls():
     spec = importlib.util.spec_from_file_location("ecr_repos_package", ROOT / "scripts" / "package.py")
     package = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(package)
-    assert client_services() == set(package.SERVICE_MODELS) == {"ecr"}
+    assert client_services() == set(package.SERVICE_MODELS) == {"ecr", "lambda"}
 
 
 def test_the_client_scan_finds_every_service(tmp_path):

@@ -136,6 +136,7 @@ def test_unpacked_zip_creates_and_deletes_on_python_313_with_only_boto3_and_moto
     assert outcome["after_create"] == ["app/api", "app/worker"]
     assert outcome["pull_principals"] == [{"AWS": ["arn:aws:iam::222222222222:root"]}]
     assert outcome["deleted"] == ["SUCCESS", ""]
+    assert outcome["lambda_invoke"] is True
     assert outcome["after_delete"] == []
     # the zip's handler needed nothing of the CLI, and the zip could not have lent it
     assert "ecr_repos.handler" in outcome["provider_modules"]

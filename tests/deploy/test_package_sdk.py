@@ -26,18 +26,21 @@ def botocore_data(names: list[str]) -> set[str]:
 
 
 @pytest.mark.slow
-def test_zip_carries_the_tested_sdk_trimmed_to_ecr(host_zip):
+def test_zip_carries_the_tested_sdk_trimmed_to_ecr_and_lambda(host_zip):
     with zipfile.ZipFile(host_zip) as zf:
         names = zf.namelist()
         # the SDK the tests ran with, not older than the provider needs
         assert f"botocore-{metadata.version('botocore')}.dist-info/METADATA" in names
         assert f"boto3-{metadata.version('boto3')}.dist-info/METADATA" in names
         assert not sdk.too_old(metadata.version("botocore"))
-        # of botocore's data: the tables every client reads, and ECR's newest API version, without examples
+        # of botocore's data: the tables every client reads, and the newest API version of ECR and of Lambda
+        # (the continuation's Invoke of itself), without examples
         assert botocore_data(names) == {
             "_retry.json", "endpoints.json", "partitions.json", "sdk-default-configuration.json",
             "ecr/2015-09-21/service-2.json.gz", "ecr/2015-09-21/endpoint-rule-set-1.json.gz",
             "ecr/2015-09-21/paginators-1.json", "ecr/2015-09-21/waiters-2.json",
+            "lambda/2015-03-31/service-2.json.gz", "lambda/2015-03-31/endpoint-rule-set-1.json.gz",
+            "lambda/2015-03-31/paginators-1.json", "lambda/2015-03-31/waiters-2.json",
         }
         # boto3 without resource models or other services' customisations
         assert not [n for n in names if n.startswith(("boto3/data/", "boto3/s3/", "boto3/dynamodb/", "boto3/ec2/"))]
@@ -129,7 +132,7 @@ def test_with_the_runtime_sdk_first_the_same_create_fails_before_reaching_ecr(la
     assert status == "FAILED"
     assert reason == (f"ECR CreateRepository on repository 'app/api' not sent: this Lambda's botocore "
                       f"{old.botocore_version(old_sdk)} predates parameters the provider sends (it needs "
-                      f"{sdk.MIN_BOTOCORE} or later). Deploy the zip of `make package`: it carries its own SDK.")
+                      f"{sdk.floor('Custom::EcrRepos')} or later). Deploy the zip of `make package`: it carries its own SDK.")
     assert exclusions(moto_endpoint) == {}
 
 
@@ -167,7 +170,7 @@ def test_trim_keeps_the_newest_version_of_the_listed_services_and_the_shared_tab
                     "boto3/ec2/createtags.py", "urllib3/contrib/__init__.py", "urllib3/contrib/socks.py",
                     "urllib3/contrib/pyopenssl.py", "urllib3/contrib/emscripten/fetch.py",
                     "dateutil/zoneinfo/__init__.py", "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz"])
-    package_module().trim_sdk(tmp_path)
+    package_module().trim_sdk(tmp_path, ("ecr",))  # a made-up tree of one service
     assert listing(tmp_path) == sorted([
         *data, "botocore/data/ecr/2015-09-21/endpoint-rule-set-1.json.gz",
         "botocore/data/ecr/2015-09-21/paginators-1.json", "botocore/data/ecr/2015-09-21/service-2.json.gz",
@@ -181,6 +184,6 @@ def test_trim_refuses_a_botocore_without_a_listed_service(tmp_path):
     tree(tmp_path, [f"botocore/data/{name}" for name in package.BOTOCORE_DATA_FILES]
          + ["botocore-1.44.0.dist-info/METADATA"])
     with pytest.raises(SystemExit) as failed:
-        package.trim_sdk(tmp_path)
+        package.trim_sdk(tmp_path, ("ecr",))
     assert str(failed.value) == ("botocore 1.44.0 has no ecr in botocore/data: check SERVICE_MODELS and "
                                  "BOTOCORE_DATA_FILES in package.py")
