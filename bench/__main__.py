@@ -4,7 +4,8 @@ Every ECR call goes to moto in-process and sleeps a simulated 25 ms first (a bot
 ``before-send`` hook); calls are counted with a ``before-parameter-build`` hook. Options:
 ``--sizes 10,100,500``, ``--sweep 8,16,32`` (pool sizes for Create/Delete of the largest size),
 ``--no-cold``, ``--no-zip``; ``--only sets`` runs only the set-change rows (add 1 of N, remove 1 of N
-with its cleanup) for ``--set-sizes`` (10,100,500,2000).
+with its cleanup) for ``--set-sizes`` (10,100,500,2000); ``--only throttle`` runs Create of
+``--throttle-sizes`` (500) while ECR throttles each API at ``--throttle-rates`` (10,2) requests per second.
 """
 
 from __future__ import annotations
@@ -106,6 +107,25 @@ def run_sets(sizes: list[int], repeat: int) -> list[str]:
     return lines
 
 
+def run_throttle(sizes: list[int], rates: list[float]) -> list[str]:
+    """Create of N while ECR throttles each API at a rate: seconds against the quota floor (the most
+    calls any one API must serve, less the burst, at that rate). Target: within 1.3x the floor."""
+    header = (f"{'N':>5} {'rate/s':>7} {'wall s':>7} {'floor s':>8} {'ratio':>6} {'served':>7} {'refused':>8}  "
+              "busiest API")
+    lines = [f"throttled Create: ECR serves each API at the rate (token bucket, burst {scenarios.THROTTLE_BURST}), "
+             f"{scenarios.LATENCY * 1000:.0f} ms per call", header, "-" * len(header)]
+    for n in sizes:
+        for rate in rates:
+            m, served, refused = scenarios.throttled_create(n, rate)
+            busiest = max(served, key=lambda api: served[api])
+            floor = max(0, served[busiest] - scenarios.THROTTLE_BURST) / rate
+            ratio = m.seconds / floor if floor else 0.0
+            verdict = "ok" if m.ok and ratio <= 1.3 else ("FAILED: " + m.detail if not m.ok else "MISSED 1.3x")
+            lines.append(f"{n:>5} {rate:>7.1f} {m.seconds:>7.1f} {floor:>8.1f} {ratio:>5.2f}x "
+                         f"{sum(served.values()):>7} {sum(refused.values()):>8}  {busiest} {served[busiest]}  {verdict}")
+    return lines
+
+
 def run_sweep(n: int, pools: list[int], repeat: int) -> list[str]:
     lines = [f"pool size sweep, N = {n}, best of {repeat}: provider wall seconds"]
     saved = os.environ.get("ECR_REPOS_CONCURRENCY")
@@ -186,12 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--no-zip", action="store_true")
-    parser.add_argument("--only", choices=["sets"], help="run only these rows")
+    parser.add_argument("--only", choices=["sets", "throttle"], help="run only these rows")
+    parser.add_argument("--throttle-sizes", default="500")
+    parser.add_argument("--throttle-rates", default="10,2", help="requests per second per ECR API")
     parser.add_argument("--set-sizes", default="10,100,500,2000")
     args = parser.parse_args(argv)
     scenarios.setup_environment()
     if "ECR_REPOS_CONCURRENCY" not in os.environ and deployed_pool():
         os.environ["ECR_REPOS_CONCURRENCY"] = deployed_pool() or ""  # measure what is deployed
+    if args.only == "throttle":
+        print("\n".join(run_throttle([int(s) for s in args.throttle_sizes.split(",") if s],
+                                      [float(r) for r in args.throttle_rates.split(",") if r])))
+        return 0
     if args.only == "sets":
         print("\n".join(run_sets([int(s) for s in args.set_sizes.split(",") if s], args.repeat)))
         return 0

@@ -228,3 +228,24 @@ def sets_bare_run(n: int, calls: EcrCalls) -> dict[str, Measure]:
     out[SET_ROWS[0]], _ = timed(calls, lambda: create(extra, first))
     out[SET_ROWS[1]], _ = timed(calls, lambda: client.delete_repository(repositoryName=extra))
     return out
+
+
+# --- throttling: ECR refusing calls beyond a rate per API (tests/support/ecr_fidelity.rate_limit) ---
+
+THROTTLE_BURST = 10
+
+
+def throttled_create(n: int, rate: float) -> tuple[Measure, dict[str, int], dict[str, int]]:
+    """Create of ``n`` repositories while ECR serves each API at ``rate`` requests per second (bursts
+    of 10): the measure, and the calls ECR served and refused per API."""
+    from tests.support import ecr_fidelity
+    from tests.support.cfn import Resource
+
+    ecr_fidelity.install()
+    props = properties(n)
+    resource = Resource(stack_name=f"throttled-{n}")
+    with simulated_ecr() as calls, ecr_fidelity.rate_limit(rate, burst=THROTTLE_BURST) as ecr_rate:
+        measure, response = timed(calls, lambda: resource.create(props))
+        if response is not None and not response.ok:
+            measure.ok, measure.detail = False, response.reason
+    return measure, dict(ecr_rate.served), dict(ecr_rate.refused)
