@@ -38,9 +38,11 @@ def assert_readable(out: str) -> None:
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_template_can_be_demoed(template):
     code, out, err = run("demo", f"templates/{template}")
-    if template == "provider.yaml":  # the provider's own stack: nothing to demo, said in one line
+    # the provider's own stack, and Custom::EcrRegistry's example (the CLI does not demo that type yet):
+    # nothing to demo, said in one line
+    if template in ("provider.yaml", "registry-example.yaml"):
         assert (code, out) == (2, "")
-        assert err.startswith("ecr-repos demo: error: templates/provider.yaml: no Custom::EcrRepos resource")
+        assert err.startswith(f"ecr-repos demo: error: templates/{template}: no Custom::EcrRepos resource")
         assert len(err.splitlines()) == 1
         return
     assert (code, err) == (0, "")

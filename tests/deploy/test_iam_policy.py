@@ -8,11 +8,13 @@ every feature, then evaluates them against the role's statements as written in e
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 import pytest
 
 from tests.support.cfn import Resource
+from tests.support.registry_stack import RegistryResource
 
 from .conftest import ROOT
 from .iam_policy import Call, Statement, is_allowed, load_template, record_calls, role_statements
@@ -79,6 +81,41 @@ def every_setting_changed() -> dict[str, dict]:
     }
 
 
+def every_registry_part(secret: str) -> dict[str, dict]:
+    return {
+        "PolicyStatements": [{"Sid": "CacheImport", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                              "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]}],
+        "ReplicationSourceAccountIds": ["111111111111"],
+        "ReplicationRules": [{"Destinations": [{"Region": "eu-west-1"}]}],
+        "PullThroughCacheRules": {"hub": {"Upstream": "docker-hub", "CredentialArn": secret}},
+        "RepositoryCreationTemplates": {"hub/": {"AppliedFor": ["PULL_THROUGH_CACHE"],
+                                                 "CustomRoleArn": f"arn:aws:iam::{ACCOUNT}:role/templates",
+                                                 "RepositorySettings": {"Tags": {"team": "platform"}}}},
+        "Scanning": {"ScanType": "ENHANCED", "Rules": [{"Frequency": "CONTINUOUS_SCAN", "RepositoryFilters": ["*"]}]},
+        "PullTimeUpdateExclusions": [f"arn:aws:iam::{ACCOUNT}:role/ci"],
+    }
+
+
+def every_registry_part_changed(secret: str) -> dict[str, dict]:
+    return {"PullThroughCacheRules": {"hub": {"Upstream": "docker-hub", "CredentialArn": secret}},
+            "RepositoryCreationTemplates": {"hub/": {"AppliedFor": ["PULL_THROUGH_CACHE", "REPLICATION"],
+                                                     "CustomRoleArn": f"arn:aws:iam::{ACCOUNT}:role/templates"}}}
+
+
+def registry_scenario(ecr) -> list[Call]:
+    """Custom::EcrRegistry with every part: create, update in place (credential, template), delete."""
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    first = sm.create_secret(Name="ecr-pullthroughcache/hub", SecretString="{}")["ARN"]
+    second = sm.create_secret(Name="ecr-pullthroughcache/hub-2", SecretString="{}")["ARN"]
+    registry = RegistryResource(stack_name="iam-registry", account=ACCOUNT, region=REGION)
+    with record_calls(ACCOUNT) as calls:
+        responses = [registry.create(every_registry_part(first)), registry.update(every_registry_part_changed(second)),
+                     registry.delete()]
+    assert [r.status for r in responses] == ["SUCCESS"] * 3, [r.reason for r in responses]
+    assert ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"] == []
+    return calls
+
+
 @pytest.fixture(scope="module")
 def recorded_calls() -> list[Call]:
     """Create (with adoption), update of every setting with a removal and its cleanup, then a
@@ -103,6 +140,11 @@ def recorded_calls() -> list[Call]:
         calls += more
         remaining = names(ecr)
         legacy_images = ecr.list_images(repositoryName="legacy/web")["imageIds"]
+        os.environ["ECR_REGISTRY_SETTLE_SECONDS"] = "0"
+        try:
+            calls += registry_scenario(ecr)
+        finally:
+            del os.environ["ECR_REGISTRY_SETTLE_SECONDS"]
 
     # the scenario really did what it claims, so the calls are the ones of every feature
     responses = [created, updated, cleaned, deleted]
@@ -165,7 +207,17 @@ def test_role_has_no_wildcard_action_and_ecr_only_on_this_registry(template):
                                  partition="aws-cn", region="cn-north-1", account="210987654321")
     assert all(not a.endswith("*") for s in statements for a in s.actions)
     ecr_resources = {r for s in statements if any(a.startswith("ecr:") for a in s.actions) for r in s.resources}
-    assert ecr_resources == {"arn:aws-cn:ecr:cn-north-1:210987654321:repository/*"}
+    assert ecr_resources == {"arn:aws-cn:ecr:cn-north-1:210987654321:repository/*", "*"}
+    # "*" only for the registry-level actions, which take no resource ARN; never a repository action.
+    on_any = {a for s in statements if "*" in s.resources for a in s.actions}
+    on_repositories = {a for s in statements if any("repository/" in r for r in s.resources) for a in s.actions}
+    assert on_any and not on_any & on_repositories
+    assert all("Registry" in a or "Replication" in a or "PullThroughCache" in a or "CreationTemplate" in a
+               or "PullTimeUpdateExclusion" in a or "AccountSetting" in a for a in on_any)
+    iam = {(a, r) for s in statements for a in s.actions if a.startswith("iam:") for r in s.resources}
+    assert iam == {("iam:CreateServiceLinkedRole", "arn:aws-cn:iam::210987654321:role/aws-service-role/"
+                                                   "replication.ecr.amazonaws.com/AWSServiceRoleForECRReplication"),
+                   ("iam:PassRole", "arn:aws-cn:iam::210987654321:role/*")}
     kms = [s for s in statements if any(a.startswith("kms:") for a in s.actions)]
     assert [(s.resources, s.string_equals) for s in kms] == [
         (("arn:aws-cn:kms:cn-north-1:210987654321:key/*",), (("kms:ViaService", ("ecr.cn-north-1.amazonaws.com",)),))]

@@ -42,6 +42,7 @@ def install() -> None:
     _install_pull_time_exclusions()
     _install_scanning()
     _install_slow_reads()
+    _install_request_rate()
 
 
 @lru_cache(maxsize=None)
@@ -142,6 +143,9 @@ def _install_account_settings() -> None:
 
 V1_ACTIONS = frozenset({"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"})
 REGISTRY_POLICY_MAX = 10240
+# IAM's ECR actions that are no API operation (Service Authorization Reference, "Actions defined by
+# Amazon Elastic Container Registry": permission only).
+PERMISSION_ONLY = frozenset({"ecr:ReplicateImage", "ecr:BatchImportUpstreamImage"})
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +153,8 @@ def ecr_actions() -> frozenset[str]:
     """Every ECR API action, as IAM names it (``ecr:`` + the operation name)."""
     import botocore.session
 
-    return frozenset("ecr:" + op for op in botocore.session.get_session().get_service_model("ecr").operation_names)
+    operations = botocore.session.get_session().get_service_model("ecr").operation_names
+    return frozenset("ecr:" + op for op in operations) | PERMISSION_ONLY
 
 
 def _install_registry_policy() -> None:
@@ -566,3 +571,37 @@ def _install_slow_reads() -> None:
 
     ECRBackend.get_registry_policy = delayed(ECRBackend.get_registry_policy)
     ECRBackend.describe_registry = delayed(ECRBackend.describe_registry)
+
+
+# --- request rate ----------------------------------------------------------------------------------
+# The registry APIs join ``ecr_fidelity.rate_limit``'s token buckets (one per API, ThrottlingException
+# when empty, as ECR answers; off unless a test turns it on).
+
+_RATED_REGISTRY_METHODS = (
+    "get_account_setting", "get_registry_policy", "put_registry_policy", "delete_registry_policy",
+    "describe_registry", "put_replication_configuration", "describe_pull_through_cache_rules",
+    "create_pull_through_cache_rule", "update_pull_through_cache_rule", "delete_pull_through_cache_rule",
+    "describe_repository_creation_templates", "create_repository_creation_template",
+    "update_repository_creation_template", "delete_repository_creation_template",
+    "get_registry_scanning_configuration", "put_registry_scanning_configuration",
+    "register_pull_time_update_exclusion", "deregister_pull_time_update_exclusion",
+)
+
+
+def _install_request_rate() -> None:
+    from moto.ecr.models import ECRBackend
+
+    from tests.support import ecr_fidelity
+
+    def rated(name: str, original: Any) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            limiter = ecr_fidelity._RATE[0]
+            if limiter is not None and not limiter.take(name):
+                raise _error("ThrottlingException", "Rate exceeded")
+            return original(self, *args, **kwargs)
+
+        call.__wrapped__ = original
+        return call
+
+    for name in _RATED_REGISTRY_METHODS:
+        setattr(ECRBackend, name, rated(name, getattr(ECRBackend, name)))

@@ -29,14 +29,15 @@ _INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
 
 
 def schema_path(name: str = SCHEMA_FILE) -> Path:
-    """Custom::EcrRepos's schema: ``$ECR_REPOS_SCHEMA``, else the copy an installed wheel carries (``ecr_repos/_schema/``, mapped
+    """Schema ``name``: Custom::EcrRepos's is ``$ECR_REPOS_SCHEMA`` when set (the others beside it),
+    else the copy an installed wheel carries (``ecr_repos/_schema/``, mapped
     from ``schema/`` by pyproject.toml), else ``schema/`` of the checkout (two folders above the
     package: an editable install, the tests, the Lambda zip)."""
     override = os.environ.get("ECR_REPOS_SCHEMA")
     if override and name == SCHEMA_FILE:
         return Path(override)
-    if override:
-        return Path(override).parent / name  # the other schemas beside it
+    if override and (Path(override).parent / name).is_file():
+        return Path(override).parent / name  # the other schemas beside it, when there
     package = Path(__file__).resolve().parent.parent
     packaged = package / "_schema" / name
     return packaged if packaged.is_file() else package.parent.parent / "schema" / name
@@ -71,7 +72,7 @@ def _inline_refs(node: Any, definitions: dict[str, Any], name: str) -> None:
                 raise ValueError(f"{name}: definition {def_name!r} differs from {file}'s")
             definitions[def_name] = other[def_name]
         node["$ref"] = f"#/definitions/{key}"
-    for key, value in node.items():
+    for key, value in list(node.items()):  # a snapshot: definitions grows while it is walked
         if key != "$ref":
             _inline_refs(value, definitions, name)
 
@@ -253,6 +254,7 @@ _ITEM_KINDS = {
     "PushOrganizationIds": "OrganizationId",
     "PullOrganizationalUnitPaths": "OrganizationalUnitPath",
     "PushOrganizationalUnitPaths": "OrganizationalUnitPath",
+    "ReplicationSourceAccountIds": "AccountId",
     "PullTimeUpdateExclusions": "PullTimeUpdateExclusions",
     "RepositoryPrefixes": "RepositoryPrefixes",
     "RepositoryFilters": "RepositoryFilters",
