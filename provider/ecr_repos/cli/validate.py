@@ -1,4 +1,5 @@
-"""``ecr-repos validate``: the provider's own validation of every Custom::EcrRepos in templates."""
+"""``ecr-repos validate``: the provider's own validation of every Custom::EcrRepos and Custom::EcrRegistry
+in templates (the latter's by ``registry.problems``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TextIO
 from ..repos import spec
 from ..core.errors import format_path
 from ..repos.outputs import partition_of
+from . import registry
 from .template import Template, TemplateError, load
 
 
@@ -23,12 +25,13 @@ class Finding:
 
 
 def check_template(template: Template, partition: str = "aws") -> tuple[list[str], list[Finding]]:
-    """The Custom::EcrRepos logical ids of ``template`` and every problem found in them (and in the
+    """The Custom::EcrRepos and Custom::EcrRegistry logical ids of ``template`` and every problem found in them (and in the
     template's YAML: duplicate keys, unquoted values YAML reads as numbers, booleans or dates), in
     line order. A problem about a value with a YAML pitfall carries its hint."""
     findings: list[Finding] = []
     hinted: set[tuple[str | int, ...]] = set()
-    ids = template.custom_resources()
+    repos = template.custom_resources()
+    ids = repos + template.custom_resources(registry.REGISTRY_TYPE)
     for logical_id in ids:
         base: tuple[str | int, ...] = ("Resources", logical_id, "Properties")
         properties = template.resources[logical_id].get("Properties")
@@ -38,7 +41,10 @@ def check_template(template: Template, partition: str = "aws") -> tuple[list[str
             findings.append(Finding(template.path, template.line_of(base), format_path(base),
                                     "must be a map of properties"))
             continue
-        _, problems = spec.check(properties, partition, allow_intrinsics=True)
+        if logical_id in repos:
+            _, problems = spec.check(properties, partition, allow_intrinsics=True)
+        else:
+            problems = registry.problems(properties, partition)
         for problem in problems:
             location = base + tuple(problem.location)
             message = template.with_yaml_note(location, problem.message)
@@ -76,5 +82,5 @@ def run(paths: list[str], out: TextIO, err: TextIO, region: str | None = None) -
         elif ids:
             out.write(f"{path}: OK ({', '.join(ids)})\n")
         else:
-            err.write(f"{path}: no Custom::EcrRepos resource; nothing to check\n")
+            err.write(f"{path}: no Custom::EcrRepos or Custom::EcrRegistry resource; nothing to check\n")
     return status
