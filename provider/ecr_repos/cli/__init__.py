@@ -15,6 +15,7 @@ import sys
 from typing import Any, TextIO
 
 from .common import EXIT_ERROR, EXIT_OK, CliError, lint_rules_dir, report
+from .common import report as report_error
 
 __all__ = ["main"]
 
@@ -155,6 +156,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import validate
 
         return validate.run(args.templates, out, err, region=args.region)
+    if args.command in ("plan", "drift") and _is_registry(args):
+        return _registry(args, out, err)
     if args.command == "plan":
         from . import plan as plan_mod
         from . import render
@@ -186,6 +189,34 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     parser().print_help(err)
     return EXIT_ERROR
+
+
+def _is_registry(args: argparse.Namespace) -> bool:
+    from . import registry
+
+    try:
+        return registry.is_registry(args.template, args.logical_id)
+    except Exception:  # noqa: BLE001 - an unreadable template: the Custom::EcrRepos path says why
+        return False
+
+
+def _registry(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """plan or drift of a Custom::EcrRegistry (cli/registry.py)."""
+    from . import registry
+    from .drift import EXIT_CLEAN, EXIT_DRIFT, EXIT_FAILED
+
+    arguments = _registry_arguments(args)
+    try:
+        report = (registry.plan if args.command == "plan" else registry.drift)(args.template, **arguments)
+    except Exception as exc:  # noqa: BLE001 - reported once, with the command's exit code
+        code = report_error(args.command, exc, err)
+        return EXIT_FAILED if args.command == "drift" else code
+    for warning in report.warnings:
+        err.write(f"{warning}\n")
+    out.write(registry.as_json(report) if args.output == "json" else registry.as_text(report))
+    if args.command == "drift":
+        return EXIT_DRIFT if report.differences else EXIT_CLEAN
+    return EXIT_OK
 
 
 def _silence(stream: TextIO) -> None:

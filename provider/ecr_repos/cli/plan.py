@@ -57,7 +57,7 @@ from ..repos.spec import RepoSpec, ResourceSpec
 from . import describe
 from .common import CliError, Progress, is_unreachable, pick_resource, problems_error, reading_registry
 from .resolve import ParameterError, condition, context_for, resolve, unresolved_paths
-from .template import Template, TemplateError, load, loads
+from .template import CUSTOM_TYPE, Template, TemplateError, load, loads
 
 PLACEHOLDER_TOKEN = "arn:aws:lambda:us-east-1:000000000000:function:ecr-repos-plan"
 PLAN_GEN = "000000000000"  # the generation the plan pretends to write; never shown
@@ -372,14 +372,14 @@ class Located:
 
 
 def locate(path: str, *, logical_id: str | None = None, stack_name: str | None = None,
-           stack_id: str | None = None, target: Target | None = None) -> Located:
+           stack_id: str | None = None, target: Target | None = None, type_name: str = CUSTOM_TYPE) -> Located:
     """Load the template at ``path``, pick the resource, resolve the region, read the caller's
     account, look the stack up and, when it exists, its deployed properties and physical id.
     Errors: TemplateError and CliError (bad template, no region, ...), and botocore's when no AWS
     call can succeed (no credentials, endpoint unreachable); a stack that cannot be read is only a
     ``reason``."""
     template = load(path)
-    logical_id = pick_resource(template, logical_id)
+    logical_id = pick_resource(template, logical_id, type_name)
     stack_name = stack_name or (stack_id.split("/")[1] if stack_id and stack_id.count("/") >= 2 else Path(path).stem)
     target = _target(target or Target())
     account = _account(target)
