@@ -170,8 +170,6 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
          parameters: dict[str, str] | None = None, target: Any = None) -> RegistryReport:
     """What a Create (no stack, or the deployed template lacks the resource) or an Update of the
     Custom::EcrRegistry would do, part by part, from the registry as read (read calls only)."""
-    import time
-
     from ..registry import ownership, planner, spec
     from .common import problems_error
     from .plan import problem_lines, yaml_warnings
@@ -193,7 +191,8 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
     if scope:
         raise problems_error(f"{where.template.path}: {where.logical_id}'s properties",
                              problem_lines(where.template, where.logical_id, scope))
-    since = ownership.created_at(physical) if physical else time.time()  # a Create: made from now on
+    # A Create's parts are made after the plan: whatever exists under a declared key is another's.
+    since = ownership.created_at(physical) if physical else None
     planned = planner.plan(desired, old, state, since=since)
     report = RegistryReport("plan", path, where.logical_id, where.stack_name, where.region, where.account,
                             where.stack_id, previous, physical, parts(desired, old, state, planned),
@@ -362,8 +361,8 @@ def as_json(report: RegistryReport) -> str:
 
 def as_text(report: RegistryReport) -> str:
     words = _PLAN_WORDS if report.command == "plan" else _DRIFT_WORDS
-    title = "Plan" if report.command == "plan" else "Drift"
-    lines = [f"{title} of {report.logical_id} ({REGISTRY_TYPE}, {report.template}) in stack {report.stack_name}, "
+    title = "Plan for" if report.command == "plan" else "Drift of"
+    lines = [f"{title} {report.logical_id} ({REGISTRY_TYPE}, {report.template}) in stack {report.stack_name}, "
              f"{report.region}, account {report.account or 'unknown'}",
              f"{'Previous' if report.command == 'plan' else 'Declared'} properties: {report.previous}"]
     if report.physical_id:
