@@ -15,7 +15,7 @@ def at_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml", "templates/example.yaml",
+@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml",
                                       f"{F}/names_ecr_accepts.yaml"])
 def test_good_templates_pass(template):
     assert run("validate", template) == (0, f"{template}: OK (Repos)\n", "")

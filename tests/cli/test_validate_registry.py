@@ -20,6 +20,7 @@ def at_root(monkeypatch):
 
 @pytest.mark.parametrize("template,ids", [
     ("templates/registry-example.yaml", "Registry"),
+    ("templates/example.yaml", "Repos, Registry"),
     ("tests/cfnlint_rules/fixtures/registry/good/both_types.yaml", "Repos, Registry"),
     ("tests/cfnlint_rules/fixtures/registry/good/empty.yaml", "Registry"),
 ])

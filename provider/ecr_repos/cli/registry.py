@@ -359,6 +359,21 @@ def as_json(report: RegistryReport) -> str:
     return json.dumps(report.as_json(), indent=2) + "\n"
 
 
+def as_parts_text(found: list[Part], command: str) -> list[str]:
+    """Each part's line under its property, then its details (``plan``'s or ``drift``'s words)."""
+    words = _PLAN_WORDS if command == "plan" else _DRIFT_WORDS
+    lines: list[str] = []
+    current = None
+    for part in found:
+        if part.field != current:
+            lines.append(part.field)
+            current = part.field
+        key = f" {part.key}" if part.key else ""
+        lines.append(f"  {SYMBOLS[part.kind]}{key}  ({words[part.kind]})")
+        lines.extend(f"      {line}" for line in part.details)
+    return lines
+
+
 def as_text(report: RegistryReport) -> str:
     words = _PLAN_WORDS if report.command == "plan" else _DRIFT_WORDS
     title = "Plan for" if report.command == "plan" else "Drift of"
@@ -368,14 +383,7 @@ def as_text(report: RegistryReport) -> str:
     if report.physical_id:
         lines.append(f"Physical id: {report.physical_id}")
     lines.append("")
-    current = None
-    for part in report.parts:
-        if part.field != current:
-            lines.append(part.field)
-            current = part.field
-        key = f" {part.key}" if part.key else ""
-        lines.append(f"  {SYMBOLS[part.kind]}{key}  ({words[part.kind]})")
-        lines.extend(f"      {line}" for line in part.details)
+    lines += as_parts_text(report.parts, report.command)
     if not report.parts:
         lines.append("(no parts declared)")
     lines.append("")
