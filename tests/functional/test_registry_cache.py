@@ -106,6 +106,10 @@ def test_ecrs_errors_reach_the_reason(registry, ecr):
     ({"quay": {"Upstream": "quay", "CredentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x-AbCdEf"}},
      "Invalid properties: PullThroughCacheRules.quay.CredentialArn: must be the ARN of a Secrets Manager secret whose "
      "name starts with ecr-pullthroughcache/, got 'arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x-AbCdEf'"),
+    ({"hub": {"Upstream": "docker-hub",
+              "CredentialArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/hub-AbCdEf"}},
+     "Invalid properties: PullThroughCacheRules.hub.CredentialArn: is a secret of eu-west-1:123456789012; ECR reads "
+     "only secrets of this account and region (us-east-1:123456789012): create it here"),
 ])
 def test_bad_rules_fail_before_any_write(registry, ecr, rules, reason):
     response = registry.create({"PullThroughCacheRules": rules})

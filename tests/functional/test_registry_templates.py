@@ -152,3 +152,43 @@ def test_throttling_never_fails_a_request_while_time_remains(registry, ecr):
     assert created.ok and deleted.ok, (created.reason, deleted.reason)
     assert limiter.refused.get("create_pull_through_cache_rule", 0) > 0  # ECR did throttle
     assert (templates(ecr), exclusions(ecr)) == ({}, [])
+
+
+def test_the_rollback_of_an_update_refused_for_bad_input_removes_nothing_of_others(registry, ecr):
+    audit = "arn:aws:iam::123456789012:role/audit"
+    ecr.register_pull_time_update_exclusion(principalArn=audit)
+    assert registry.create({"PullTimeUpdateExclusions": [CI]}).ok
+    bad = registry.update({"PullTimeUpdateExclusions": [CI, audit], "Scanning": {"ScanType": "FAST"}})
+    assert not bad.ok and bad.reason.startswith("Invalid properties: Scanning.ScanType: must be one of BASIC, ENHANCED")
+    assert registry.rollback().ok
+    assert exclusions(ecr) == [audit, CI]
+
+
+def test_an_sdk_without_a_registry_operation_is_named(registry, ecr, monkeypatch):
+    """A Lambda runtime whose botocore predates ListPullTimeUpdateExclusions: the provider's client is
+    built from an ECR model without it (moto's own model is left alone)."""
+    import boto3
+    import botocore
+    import botocore.session
+
+    from ecr_repos.registry import executor
+
+    session = botocore.session.Session()
+    loader = session.get_component("data_loader")
+    original = loader.load_service_model
+
+    def older(service_name, type_name, api_version=None):
+        model = original(service_name, type_name, api_version)
+        if service_name == "ecr" and type_name == "service-2":
+            model = {**model, "operations": {k: v for k, v in model["operations"].items()
+                                             if k != "ListPullTimeUpdateExclusions"}}
+        return model
+
+    loader.load_service_model = older
+    monkeypatch.setattr(executor, "make_client",
+                        lambda region=None: boto3.session.Session(botocore_session=session).client("ecr", region))
+    response = registry.create({"PullTimeUpdateExclusions": [CI]})
+    assert not response.ok
+    assert response.reason == (f"The Lambda's botocore {botocore.__version__} has no ECR list_pull_time_update_exclusions;"
+                               " nothing more was changed. Build the provider zip with scripts/package.py --with-boto3, "
+                               "or use a newer Python runtime.")

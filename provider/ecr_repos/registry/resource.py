@@ -80,6 +80,10 @@ def create_or_update(event: dict[str, Any], context: Any) -> str:
     old = None
     if request.kind == "Update" and request.old_properties is not None:
         old = desired if request.old_properties == request.properties else request.previous(request.old_properties)
+        if not old.exact:
+            # Old properties today's rules reject were refused before any write (this type has no earlier
+            # release whose rules were looser): the rollback of that refused update owns what it declares.
+            old = desired
         if ownership.owns_nothing(request.physical_id):
             old = None  # an id of a Create that wrote nothing (or not ours): it owns nothing
     executor = _executor(request)

@@ -297,6 +297,12 @@ def check(properties: Any, *, account: str, region: str, partition: str = "aws",
         if upstream in NEEDS_CREDENTIAL and not item.get("CredentialArn"):
             problems.append(Problem(where + ("CredentialArn",), f"is required for upstream {upstream}: add the ARN of a "
                                                                 "Secrets Manager secret named ecr-pullthroughcache/..."))
+        credential = item.get("CredentialArn")
+        if credential and credential.split(":")[3:5] != [region, account]:
+            # ECR user guide, "Creating a pull through cache rule": the secret's account and Region must match.
+            problems.append(Problem(where + ("CredentialArn",), f"is a secret of {':'.join(credential.split(':')[3:5])}; "
+                                                                f"ECR reads only secrets of this account and region "
+                                                                f"({region}:{account}): create it here"))
         if upstream == "ecr":
             if not item.get("CustomRoleArn"):
                 problems.append(Problem(where + ("CustomRoleArn",), "is required for upstream ecr: add the role ECR "
