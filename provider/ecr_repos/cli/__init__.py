@@ -135,8 +135,9 @@ def parser() -> argparse.ArgumentParser:
                       help="template parameter values (defaults are used for the others)")
 
     commands.add_parser(
-        "cfn-lint-rules", help="print the folder of the cfn-lint rule E9101, for cfn-lint --append-rules",
-        description="Print the folder that holds the cfn-lint rule E9101 (Custom::EcrRepos properties) of this "
+        "cfn-lint-rules", help="print the folder of the cfn-lint rules E9101 and E9103, for cfn-lint --append-rules",
+        description="Print the folder that holds the cfn-lint rules E9101 (Custom::EcrRepos properties) and E9103 "
+                    "(Custom::EcrRegistry properties) of this "
                     "installation. Use: cfn-lint --append-rules \"$(ecr-repos cfn-lint-rules)\" TEMPLATE ...",
     )
     return root

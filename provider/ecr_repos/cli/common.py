@@ -212,7 +212,7 @@ def templates_dir() -> Path:
 
 
 def lint_rules_dir() -> Path:
-    """The folder of the cfn-lint rule E9101, for ``cfn-lint --append-rules``."""
+    """The folder of the cfn-lint rules E9101 and E9103, for ``cfn-lint --append-rules``."""
     return Path(__file__).resolve().parent.parent / "cfnlint_rules"
 
 
