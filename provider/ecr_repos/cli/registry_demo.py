@@ -15,7 +15,10 @@ refused before the demo starts, naming them (the tests teach moto the rest: test
 from __future__ import annotations
 
 import copy
+import os
 import time
+from contextlib import contextmanager
+from typing import Iterator
 from typing import Any, TextIO
 
 from .cloudformation import Resource
@@ -26,6 +29,7 @@ from .template import Template
 # What the demo's moto serves of Custom::EcrRegistry's properties.
 SERVED = ("ServiceToken", "ServiceTimeout", "AdoptExisting", "ReplicationSourceAccountIds", "ReplicationRules",
           "Scanning")
+SETTLE_ENV = "ECR_REGISTRY_SETTLE_SECONDS"
 ADDED_SOURCE = "444444444444"  # the account the demo's Update adds to ReplicationSourceAccountIds
 
 
@@ -108,12 +112,13 @@ class RegistryDemo:
     def send(self, out: TextIO, step: str, client: Any, respond: Any) -> bool:
         """Create, Update or Delete the resource, print the response and the registry's parts."""
         out.write(f"\n  {self.logical_id} ({REGISTRY_TYPE}): {step}\n")
-        if step == "Create":
-            response = self.resource.create(self.properties)
-        elif step == "Update":
-            response = self.resource.update(self.update_properties)
-        else:
-            response = self.resource.delete()
+        with _no_settle():
+            if step == "Create":
+                response = self.resource.create(self.properties)
+            elif step == "Update":
+                response = self.resource.update(self.update_properties)
+            else:
+                response = self.resource.delete()
         self.responses.append(response)
         respond(out, response)
         out.write(registry_table(client, self.account))
@@ -135,6 +140,19 @@ class RegistryDemo:
         planned = planner.plan(new, old, state, since=ownership.created_at(physical))
         head = [f"  {self.logical_id} ({REGISTRY_TYPE}), change: {self.update_said}"]
         return "\n".join(head + [f"  {line}" for line in as_parts_text(parts(new, old, state, planned), "plan")]) + "\n"
+
+
+@contextmanager
+def _no_settle() -> Iterator[None]:
+    """No settle wait after the registry policy's writes (registry/executor.py: it outlasts another writer's
+    read-to-write window): the demo's registry has no other writer. Without it each step waits 1 s."""
+    saved = os.environ.get(SETTLE_ENV)
+    os.environ.setdefault(SETTLE_ENV, "0")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(SETTLE_ENV, None)
 
 
 def registry_table(client: Any, account: str) -> str:
