@@ -92,6 +92,8 @@ def test_drift_after_hand_edits_lists_what_an_update_writes_back(deploy, ecr):
     assert out.splitlines()[1] == "Declared properties: the deployed template (GetTemplate) with the stack's parameters"
     assert [line for line in body(out) if line.startswith("  ") and not line.startswith("  =")] == [
         "  + quay  (missing)",
+        "      upstream: quay",
+        "      url: quay.io",
         "  + configuration  (missing)",
         "      BASIC (no rules) -> BASIC (SCAN_ON_PUSH app/*)",
         f"  + {CI}  (missing)",

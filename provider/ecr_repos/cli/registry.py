@@ -310,7 +310,7 @@ def _by_prefix(actions: Any, name: str, declared: dict[str, Any], actual: dict[s
             out.append(Part(UPDATE, name, prefix, ("replaced (deleted and created: ECR cannot change this in place)",
                                                    *_field_changes(have, want))))
         elif prefix in created:
-            out.append(Part(CREATE, name, prefix))
+            out.append(Part(CREATE, name, prefix, tuple(_fields(want))))
         elif prefix in updated:
             out.append(Part(UPDATE, name, prefix, tuple(_field_changes(have, want))))
         else:
@@ -338,11 +338,21 @@ def _field_changes(have: Any, want: Any) -> list[str]:
     return lines
 
 
+def _fields(part: Any) -> list[str]:
+    """``field: value`` for each field of a new part (a frozen dataclass) that is set, its prefix aside."""
+    from dataclasses import fields
+
+    return [f"{item.name.replace('_', ' ')}: {_short(getattr(part, item.name))}" for item in fields(part)
+            if item.name != "prefix" and getattr(part, item.name) not in (None, "", ())]
+
+
 def _short(value: Any) -> str:
     if value in (None, "", ()):
         return "none"
+    if isinstance(value, str) and not value.startswith("{"):
+        return value  # a name, an ARN: whole
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 80 else text[:77] + "..."  # a policy: its start
 
 
 def _scanning(scanning: Any) -> str:
