@@ -100,6 +100,13 @@ def test_drift_after_hand_edits_lists_what_an_update_writes_back(deploy, ecr):
     ]
     assert out.endswith("Drift: 3 of 8 parts (3 missing, 5 as declared).\nRepair: an Update of the resource writes "
                         "back every declared part (CloudFormation sends one when a property changes).\n")
+    # and in JSON, as scripts read it
+    code, out, _ = run("drift", str(F / "registry.yaml"), "--stack-name", "shop", "--output", "json")
+    report = json.loads(out)
+    assert (code, report["type"], report["summary"]["create"], report["summary"]["keep"]) == (
+        2, "Custom::EcrRegistry", 3, 5)
+    assert [(p["property"], p["key"]) for p in report["parts"] if p["action"] == "create"] == [
+        ("PullThroughCacheRules", "quay"), ("Scanning", "configuration"), ("PullTimeUpdateExclusions", CI)]
 
 
 def test_a_part_another_wrote_is_a_refused_create(endpoint, ecr):
@@ -117,6 +124,11 @@ def test_a_part_another_wrote_is_a_refused_create(endpoint, ecr):
         "",
         "The Create would fail before any write: 1 another's: refused.",
     ]
+    report = json.loads(run("plan", "tests/cli/fixtures/registry/registry.yaml", "--endpoint-url", endpoint,
+                            "--output", "json")[1])
+    assert (report["refused"], report["parts"]) == (True, [
+        {"action": "conflict", "property": "PullThroughCacheRules", "key": "quay", "details": [
+            "exists and is not this resource's: remove it, or set AdoptExisting: true to take it over"]}])
 
 
 def test_logical_id_chooses_the_type_in_a_template_with_both(endpoint):
