@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ecr_repos.cli.registry import CONFLICT, CREATE, KEEP, LIMIT, REMOVE, UPDATE, Part, parts
+from ecr_repos.cli.registry import _TAKEN_OVER, CONFLICT, CREATE, KEEP, LIMIT, REMOVE, UPDATE, Part, parts
 from ecr_repos.registry import planner
 from ecr_repos.registry.planner import RegistryState
 from ecr_repos.registry.spec import CacheRule, RegistrySpec, Scanning, Statement, Template
@@ -71,6 +71,11 @@ PULL = statement("Pull")
     (spec(cache_rules={"quay": QUAY}, exclusions=(CI,)), None, RegistryState(cache_rules={"quay": QUAY.api()}),
      [Part(CONFLICT, "PullThroughCacheRules", "quay", ("exists and is not this resource's: remove it, or set "
                                                        "AdoptExisting: true to take it over",))]),
+    # AdoptExisting: a declared prefix that exists is taken over, which the plan says
+    (spec(cache_rules={"quay": QUAY}, scanning=BASIC, adopt_existing=True), None,
+     RegistryState(cache_rules={"quay": QUAY.api()}, scanning=BASIC),
+     [Part(KEEP, "PullThroughCacheRules", "quay", (_TAKEN_OVER,)),
+      Part(KEEP, "Scanning", "configuration", ("BASIC (SCAN_ON_PUSH app/*)", _TAKEN_OVER))]),
     # over ECR's 50 cache rules: refused with the figures
     (spec(cache_rules={"quay": QUAY}), None,
      RegistryState(cache_rules={f"p{i}": CacheRule(f"p{i}", "quay", "quay.io").api() for i in range(50)}),

@@ -294,8 +294,31 @@ def parts(desired: Any, old: Any, state: Any, planned: Any) -> list[Part]:
     out += [Part(CREATE if arn in adds else KEEP, "PullTimeUpdateExclusions", arn) for arn in desired.exclusions]
     out += [Part(REMOVE, "PullTimeUpdateExclusions", a.arn) for a in actions
             if isinstance(a, planner.DeregisterExclusion)]
+    if desired.adopt_existing:
+        out = [_adopted(p, old, state) for p in out]
     order = {name: i for i, name in enumerate(FIELDS)}
     return sorted(out, key=lambda p: order[p.field])
+
+
+_TAKEN_OVER = "taken over: it exists and this resource did not declare it before (AdoptExisting: true)"
+
+
+def _adopted(part: Part, old: Any, state: Any) -> Part:
+    """``part`` with a note when AdoptExisting makes it this resource's (it exists, ``old`` lacks it)."""
+    from ..registry.spec import DEFAULT_SCANNING
+
+    owned = old  # None (a Create): nothing is this resource's yet
+    exists = {
+        "PullThroughCacheRules": lambda: part.key in state.cache_rules and part.key not in getattr(owned, "cache_rules", {}),
+        "RepositoryCreationTemplates": lambda: part.key in state.templates and part.key not in getattr(owned, "templates",
+                                                                                                       {}),
+        "PullTimeUpdateExclusions": lambda: part.key in state.exclusions and part.key not in getattr(owned, "exclusions",
+                                                                                                     ()),
+        "Scanning": lambda: state.scanning != DEFAULT_SCANNING and getattr(owned, "scanning", None) is None,
+    }.get(part.field)
+    if part.kind in (CREATE, REMOVE) or exists is None or not exists():
+        return part
+    return Part(part.kind, part.field, part.key, (*part.details, _TAKEN_OVER))
 
 
 def _by_prefix(actions: Any, name: str, declared: dict[str, Any], actual: dict[str, dict[str, Any]], parse: Any,
