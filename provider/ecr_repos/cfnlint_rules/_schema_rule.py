@@ -58,7 +58,8 @@ def schema_path(name: str | None = None) -> Path:
 def load_schema(name: str | None = None) -> dict[str, Any]:
     """The schema ``name`` as the provider loads it (refs into the other schema file inlined), as cfn-lint takes it."""
     # Read afresh (not the provider's cached copy): a changed $ECR_REPOS_SCHEMA counts from the next rule.
-    schema = copy.deepcopy(_schema.load_schema.__wrapped__(name or _schema.SCHEMA_FILE))
+    fresh = getattr(_schema.load_schema, "__wrapped__", _schema.load_schema)
+    schema = copy.deepcopy(fresh(name or _schema.SCHEMA_FILE))
     # The draft-07 meta-schema URI and our $id are not resolvable by cfn-lint's
     # resolver and carry no rules; "#/definitions/..." refs resolve against the
     # document itself.
