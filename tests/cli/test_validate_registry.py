@@ -74,3 +74,17 @@ def test_the_lambda_refuses_the_same_properties_with_the_same_first_problem(aws,
     first = next(line for line in out.splitlines() if f" {R}." in line).split(f" {R}.", 1)[1]
     assert not response.ok
     assert first in response.reason
+
+
+def test_yaml_pitfalls_are_reported_in_a_registry_too():
+    code, out, err = run("validate", f"{F}/yaml_pitfalls.yaml")
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{F}/yaml_pitfalls.yaml:7: {R}.ReplicationSourceAccountIds[0]: YAML reads the unquoted 111111111111 as a "
+        "number; quote account ids: '111111111111'",
+        f"{F}/yaml_pitfalls.yaml:7: {R}.ReplicationSourceAccountIds[1]: must be a 12-digit AWS account id, got "
+        "'1402433619'; YAML reads the unquoted 012345670123 as the octal number 1402433619; quote account ids: "
+        "'012345670123'",
+        f"{F}/yaml_pitfalls.yaml:8: {R}.AdoptExisting: YAML 1.1 reads the unquoted yes as the boolean true (YAML 1.2 "
+        "as the string 'yes'); write true, or quote it: 'yes'",
+    ]
