@@ -72,3 +72,22 @@ def test_invalid_registry_properties_stop_the_demo_with_the_lambdas_words(tmp_pa
     assert err.startswith(f"ecr-repos demo: error: {template}:")
     assert err.rstrip().endswith("Resources.Registry.Properties.ReplicationSourceAccountIds[0]: must be a 12-digit "
                                  "AWS account id, got '12345'")
+
+
+def test_a_registry_whose_condition_is_false_is_left_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    # given example.yaml whose Registry is created only when a parameter says so
+    text = (ROOT / "templates" / "example.yaml").read_text()
+    text = text.replace("Resources:\n", "Conditions:\n  WithRegistry: !Equals [!Ref CiAccountId, '999999999999']\n\n"
+                                         "Resources:\n", 1)
+    text = text.replace("    Type: Custom::EcrRegistry\n", "    Type: Custom::EcrRegistry\n    Condition: WithRegistry\n")
+    template = tmp_path / "example.yaml"
+    template.write_text(text)
+    # when the demo runs it with the default parameters: the Custom::EcrRepos alone
+    code, out, err = run("demo", str(template))
+    assert (code, err) == (0, "")
+    assert out.startswith("ecr-repos demo: Repos through Create, Update and Delete\n")
+    assert "Custom::EcrRegistry" not in out
+    # and with the parameter that creates it: both
+    code, out, _ = run("demo", str(template), "--parameters", "CiAccountId=999999999999")
+    assert code == 0 and out.startswith("ecr-repos demo: Repos and Registry through Create, Update and Delete\n")

@@ -82,6 +82,8 @@ class RegistryDemo:
             raise CliError(f"{template.path}: {len(found)} {REGISTRY_TYPE} resources ({', '.join(found)}); the demo "
                            "runs one beside the Custom::EcrRepos")
         logical_id = found[0]
+        if not _created(template, logical_id, parameters, region=region, account=account, stack_name=stack_name):
+            return None  # its Condition is false with these parameters: CloudFormation would not create it
         resource = RegistryResource(stack_name=stack_name, logical_id=logical_id, account=account, region=region,
                                     stack_uuid=stack_uuid)
         properties = desired_properties(template, logical_id, parameters, region=region, account=account,
@@ -140,6 +142,20 @@ class RegistryDemo:
         planned = planner.plan(new, old, state, since=ownership.created_at(physical))
         head = [f"  {self.logical_id} ({REGISTRY_TYPE}), change: {self.update_said}"]
         return "\n".join(head + [f"  {line}" for line in as_parts_text(parts(new, old, state, planned), "plan")]) + "\n"
+
+
+def _created(template: Template, logical_id: str, parameters: dict[str, str], **where: str) -> bool:
+    """Whether CloudFormation creates ``logical_id`` with ``parameters`` (its Condition, if any)."""
+    from .resolve import ParameterError, condition, context_for
+
+    name = template.resources[logical_id].get("Condition")
+    if not isinstance(name, str):
+        return True
+    try:
+        ctx = context_for(template.data, parameters, stack_id=None, **where)
+    except ParameterError:
+        return True  # desired_properties says what is wrong with the parameters
+    return condition(name, ctx) is not False
 
 
 @contextmanager
