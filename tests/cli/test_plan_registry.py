@@ -155,3 +155,15 @@ def test_invalid_properties_fail_with_the_lambdas_words(endpoint):
     ]
     # drift's exit code for an error is 1 (2 means drift)
     assert run("drift", "tests/cli/fixtures/registry/spec_checks.yaml", "--endpoint-url", endpoint)[0] == 1
+
+
+def test_yaml_pitfalls_are_warnings_and_the_plan_goes_on(endpoint, tmp_path):
+    template = tmp_path / "pitfall.yaml"
+    template.write_text("Resources:\n  Registry:\n    Type: Custom::EcrRegistry\n    Properties:\n"
+                        "      ServiceToken: arn:aws:lambda:us-east-1:123456789012:function:x\n"
+                        "      AdoptExisting: yes\n      Scanning: {ScanType: BASIC}\n")
+    code, out, err = run("plan", str(template), "--endpoint-url", endpoint)
+    assert code == 0
+    assert err == (f"{template}:6: warning: Resources.Registry.Properties.AdoptExisting: YAML 1.1 reads the unquoted "
+                   "yes as the boolean true (YAML 1.2 as the string 'yes'); write true, or quote it: 'yes'\n")
+    assert "  = configuration  (unchanged)\n" in out  # BASIC without rules: ECR's default, nothing to write

@@ -172,7 +172,7 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
     Custom::EcrRegistry would do, part by part, from the registry as read (read calls only)."""
     from ..registry import ownership, planner, spec
     from .common import problems_error
-    from .plan import problem_lines, yaml_warnings
+    from .plan import problem_lines
 
     where = _locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     desired = _spec_of(where, where.template_properties(parameters or {}), template=True)
@@ -196,7 +196,7 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
     planned = planner.plan(desired, old, state, since=since)
     report = RegistryReport("plan", path, where.logical_id, where.stack_name, where.region, where.account,
                             where.stack_id, previous, physical, parts(desired, old, state, planned),
-                            yaml_warnings(where.template, where.logical_id))
+                            _yaml_warnings(where.template, where.logical_id))
     return report
 
 
@@ -205,8 +205,6 @@ def drift(path: str, *, logical_id: str | None = None, stack_name: str | None = 
     """Every declared part compared with the registry: the plan of an Update from the declared
     properties to themselves (what such an Update writes back)."""
     from ..registry import ownership, planner
-    from .plan import yaml_warnings
-
     where = _locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     deployed = where.deployed
     physical = None
@@ -217,11 +215,21 @@ def drift(path: str, *, logical_id: str | None = None, stack_name: str | None = 
     else:
         reason = where.reason or ("the deployed template has no such resource" if deployed else "no stack")
         desired = _spec_of(where, where.template_properties(parameters or {}), template=True)
-        source, warnings = f"this template ({reason})", yaml_warnings(where.template, where.logical_id)
+        source, warnings = f"this template ({reason})", _yaml_warnings(where.template, where.logical_id)
     state = _read(where, desired)
     planned = planner.plan(desired, desired, state, since=ownership.created_at(physical))
     return RegistryReport("drift", path, where.logical_id, where.stack_name, where.region, where.account,
                           where.stack_id, source, physical, parts(desired, desired, state, planned), warnings)
+
+
+def _yaml_warnings(template: Template, logical_id: str) -> list[str]:
+    """``file:line: warning: path: note`` for each YAML pitfall in ``logical_id``'s definition, in line order."""
+    from ..core.errors import format_path
+
+    base = ("Resources", logical_id)
+    return [f"{template.path}:{line}: warning: {format_path(location)}: {note}"
+            for location, (line, note) in sorted(template.notes.items(), key=lambda item: item[1][0])
+            if location[:2] == base]
 
 
 def parts(desired: Any, old: Any, state: Any, planned: Any) -> list[Part]:
