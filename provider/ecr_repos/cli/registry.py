@@ -176,7 +176,7 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
 
     where = _locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     desired = _spec_of(where, where.template_properties(parameters or {}), template=True)
-    old, physical, previous = None, None, "none: the Update is the resource's Create"
+    old, physical = None, None
     if where.deployed is None:
         previous = f"none ({where.reason or 'no stack'}): the plan is the resource's Create"
     elif where.deployed.properties is None:
@@ -194,10 +194,9 @@ def plan(path: str, *, logical_id: str | None = None, stack_name: str | None = N
     # A Create's parts are made after the plan: whatever exists under a declared key is another's.
     since = ownership.created_at(physical) if physical else None
     planned = planner.plan(desired, old, state, since=since)
-    report = RegistryReport("plan", path, where.logical_id, where.stack_name, where.region, where.account,
-                            where.stack_id, previous, physical, parts(desired, old, state, planned),
-                            _yaml_warnings(where.template, where.logical_id))
-    return report
+    return RegistryReport("plan", path, where.logical_id, where.stack_name, where.region, where.account,
+                          where.stack_id, previous, physical, parts(desired, old, state, planned),
+                          _yaml_warnings(where.template, where.logical_id))
 
 
 def drift(path: str, *, logical_id: str | None = None, stack_name: str | None = None, stack_id: str | None = None,
@@ -205,6 +204,7 @@ def drift(path: str, *, logical_id: str | None = None, stack_name: str | None = 
     """Every declared part compared with the registry: the plan of an Update from the declared
     properties to themselves (what such an Update writes back)."""
     from ..registry import ownership, planner
+
     where = _locate(path, logical_id=logical_id, stack_name=stack_name, stack_id=stack_id, target=target)
     deployed = where.deployed
     physical = None

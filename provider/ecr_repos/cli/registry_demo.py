@@ -18,8 +18,7 @@ import copy
 import os
 import time
 from contextlib import contextmanager
-from typing import Iterator
-from typing import Any, TextIO
+from typing import Any, Iterator, TextIO
 
 from .cloudformation import Resource
 from .common import CliError
