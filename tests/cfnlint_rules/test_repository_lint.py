@@ -34,6 +34,16 @@ def test_repository_config_loads_the_ecr_repos_rule():
     assert "AdditionalPushAccountIds[0]: must be a 12-digit AWS account id, got '12345678901'" in result.stdout
 
 
+def test_repository_config_loads_the_ecr_registry_rule():
+    # when cfn-lint runs on a bad Custom::EcrRegistry template with only the repository's config
+    bad = BAD.parents[2] / "registry" / "bad" / "wrong_values.yaml"
+    result = cfn_lint("--format", "parseable", "--", str(bad.relative_to(ROOT)))
+    # then E9103 reports it, with the Lambda's message
+    assert result.returncode == 2
+    assert "wrong_values.yaml:35:" in result.stdout
+    assert ":E9103:PullTimeUpdateExclusions[0]: must be the ARN of an IAM role or user" in result.stdout
+
+
 def test_rule_loads_from_outside_the_repository(tmp_path):
     # given a user's directory holding a template and a package of its own called `provider`,
     # and ECR_REPOS_SCHEMA naming a copy of the schema that allows at most 300 seconds

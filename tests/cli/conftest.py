@@ -136,7 +136,8 @@ def deploy(endpoint, monkeypatch):
         Code={"ZipFile": code.getvalue()})
     cfn = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=endpoint)
 
-    def create(stack_name: str, template: Path, parameters: dict[str, str] | None = None) -> tuple[str, str]:
+    def create(stack_name: str, template: Path, parameters: dict[str, str] | None = None,
+               logical_id: str = "Repos") -> tuple[str, str]:
         stack_id = cfn.create_stack(StackName=stack_name, TemplateBody=template.read_text(encoding="utf-8"),
                                     Parameters=[{"ParameterKey": k, "ParameterValue": v}
                                                 for k, v in (parameters or {}).items()])["StackId"]
@@ -145,7 +146,7 @@ def deploy(endpoint, monkeypatch):
             assert not responses or responses[-1].ok, responses[-1].reason
             assert time.monotonic() < deadline, "the stack was not created"
             time.sleep(0.05)
-        detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId="Repos")["StackResourceDetail"]
+        detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)["StackResourceDetail"]
         return stack_id, detail["PhysicalResourceId"]
 
     return create

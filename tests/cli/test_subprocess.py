@@ -28,7 +28,7 @@ def ecr_repos(*args: str, endpoint: str | None = None, timeout: float = 60) -> s
 def test_validate_exit_codes_and_output():
     good = ecr_repos("validate", "templates/example.yaml", "tests/cli/fixtures/good.json")
     assert (good.returncode, good.stdout, good.stderr) == (
-        0, "templates/example.yaml: OK (Repos)\ntests/cli/fixtures/good.json: OK (Repos)\n", "")
+        0, "templates/example.yaml: OK (Repos, Registry)\ntests/cli/fixtures/good.json: OK (Repos)\n", "")
     bad = ecr_repos("validate", "tests/cli/fixtures/bad.yaml")
     assert bad.returncode == 1 and bad.stderr == ""
     assert len(bad.stdout.splitlines()) == 6

@@ -15,7 +15,7 @@ def at_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml", "templates/example.yaml",
+@pytest.mark.parametrize("template", [f"{F}/good.yaml", f"{F}/good.json", f"{F}/plan.yaml",
                                       f"{F}/names_ecr_accepts.yaml"])
 def test_good_templates_pass(template):
     assert run("validate", template) == (0, f"{template}: OK (Repos)\n", "")
@@ -79,7 +79,7 @@ def test_several_files_report_each_and_exit_with_the_worst():
 
 def test_template_without_the_resource_is_not_an_error():
     assert run("validate", "templates/provider.yaml") == (
-        0, "", "templates/provider.yaml: no Custom::EcrRepos resource; nothing to check\n")
+        0, "", "templates/provider.yaml: no Custom::EcrRepos or Custom::EcrRegistry resource; nothing to check\n")
 
 
 def test_missing_file_is_an_error(tmp_path):
@@ -138,4 +138,4 @@ def test_yaml_pitfalls_are_flagged_in_line_order_and_hint_the_problems_they_caus
 def test_yaml_pitfalls_of_files_without_the_resource_are_not_validates_business(tmp_path):
     workflow = tmp_path / "ci.yaml"
     workflow.write_text("on: push\njobs: {}\n")
-    assert run("validate", str(workflow)) == (0, "", f"{workflow}: no Custom::EcrRepos resource; nothing to check\n")
+    assert run("validate", str(workflow)) == (0, "", f"{workflow}: no Custom::EcrRepos or Custom::EcrRegistry resource; nothing to check\n")

@@ -15,6 +15,7 @@ import sys
 from typing import Any, TextIO
 
 from .common import EXIT_ERROR, EXIT_OK, CliError, lint_rules_dir, report
+from .common import report as report_error
 
 __all__ = ["main"]
 
@@ -37,7 +38,9 @@ def _parameters(values: list[str]) -> dict[str, str]:
 def _registry_options(command: argparse.ArgumentParser, verb: str, parameters_help: str) -> None:
     """The arguments of the commands that read a stack and its registry (plan, drift)."""
     command.add_argument("template", metavar="TEMPLATE", help="template file (.yaml, .yml, .json)")
-    command.add_argument("--logical-id", help=f"the Custom::EcrRepos to {verb} (needed when the template has several)")
+    command.add_argument("--logical-id", help=f"the Custom::EcrRepos or Custom::EcrRegistry to {verb} (needed when the "
+                                              "template has several, or to choose a Custom::EcrRegistry beside a "
+                                              "Custom::EcrRepos)")
     command.add_argument("--stack-name", help="the stack's name (default: the template's file name without suffix)")
     command.add_argument("--stack-id", help="the stack's ARN, when known, for exact ownership")
     command.add_argument("--region", help="the registry's region (default: AWS_REGION / the profile's)")
@@ -50,7 +53,8 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="ecr-repos",
         description="Check, plan and demonstrate Custom::EcrRepos, the CloudFormation custom resource "
-                    "that manages a map of Amazon ECR repositories.",
+                    "that manages a map of Amazon ECR repositories, and Custom::EcrRegistry, its parts of the "
+                    "account's registry settings.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -58,9 +62,9 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = commands.add_parser(
-        "validate", help="check every Custom::EcrRepos in templates",
+        "validate", help="check every Custom::EcrRepos and Custom::EcrRegistry in templates",
         description="Read CloudFormation templates (YAML with short-form intrinsics such as !Ref and !Sub, or "
-                    "JSON), find every Custom::EcrRepos and check its properties with the provider's own "
+                    "JSON), find every Custom::EcrRepos and Custom::EcrRegistry and check its properties with the provider's own "
                     "validation. Prints 'file:line: path: message' per problem to stdout. Values that are "
                     "intrinsic functions are accepted where the type could match.",
         epilog="Unquoted values YAML 1.1 reads as something else than their text (yes/no/on/off, 012345670123 "
@@ -77,7 +81,9 @@ def parser() -> argparse.ArgumentParser:
                     "do: + create, ~ change (with a diff of each setting, the lifecycle and the repository "
                     "policy), > adopt, - remove, ! retain (removed but holding images), < release (adopted, "
                     "handed back), x conflict (owned by another stack or by nobody), = unchanged.",
-        epilog="Ownership: with --stack-id, or when DescribeStacks finds the stack, the provider's owner hash is "
+        epilog="Custom::EcrRegistry (--logical-id, or the template's only resource): each part the registry "
+               "package's planner would add (+), change (~), remove (-) or refuse (x another's, ! over ECR's limit).\n"
+               "Ownership: with --stack-id, or when DescribeStacks finds the stack, the provider's owner hash is "
                "compared exactly; otherwise repositories tagged ecr-repos:stack=NAME and "
                "ecr-repos:logical-id=ID count as this resource's.\n"
                "Previous properties: when the stack exists, its deployed template (GetTemplate) resolved with "
@@ -91,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
     _registry_options(plan, "plan", "template parameter values (defaults are used for the others)")
 
     drift = commands.add_parser(
-        "drift", help="compare the registry with what a Custom::EcrRepos declares",
+        "drift", help="compare the registry with what a Custom::EcrRepos or Custom::EcrRegistry declares",
         description="For every repository the resource declares (the deployed properties when the stack exists, "
                     "else the template's), compare the live registry (read calls only: Describe/List/Get) with "
                     "the declared settings and list each difference by repository and setting: a missing "
@@ -99,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
                     "policy (statement by statement), the managed tags, the provider's own tags and ownership "
                     "problems. What it lists is what an Update that changes ReconcileToken repairs.",
         epilog="Repair: change the resource's ReconcileToken property (any new string) and deploy.\n"
+               "Custom::EcrRegistry (--logical-id, or the template's only resource): each declared part (statement, "
+               "rule, prefix, exclusion, scanning) compared; any Update of the resource repairs it.\n"
                "exit codes: 0 no drift, 2 drift found, 1 error (as terraform plan -detailed-exitcode).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -110,7 +118,9 @@ def parser() -> argparse.ArgumentParser:
                     "CloudFormation-shaped Create, Update (one setting changed, a repository added and one "
                     "removed, then the clean-up Delete of the old physical id) and Delete events to the real "
                     "Lambda entry point, ecr_repos.handler.handler. Prints each response and a table of the "
-                    "repositories after each step. Needs no AWS account and no network.",
+                    "repositories after each step; a Custom::EcrRegistry of the template goes through the same steps "
+                    "(its registry policy, replication and scanning shown after each). Needs no AWS account and no "
+                    "network.",
         epilog="The properties are resolved as plan resolves them (parameters, pseudo parameters, Conditions); "
                "the account is moto's, 123456789012. Needs moto: pip install 'ecr-repos[demo]'. "
                "exit codes: 0 every step answered SUCCESS, 1 a step answered FAILED, 2 the demo could not run "
@@ -130,8 +140,9 @@ def parser() -> argparse.ArgumentParser:
                       help="with --keep-server: the server's port on 127.0.0.1 (default: any free one)")
 
     commands.add_parser(
-        "cfn-lint-rules", help="print the folder of the cfn-lint rule E9101, for cfn-lint --append-rules",
-        description="Print the folder that holds the cfn-lint rule E9101 (Custom::EcrRepos properties) of this "
+        "cfn-lint-rules", help="print the folder of the cfn-lint rules E9101 and E9103, for cfn-lint --append-rules",
+        description="Print the folder that holds the cfn-lint rules E9101 (Custom::EcrRepos properties) and E9103 "
+                    "(Custom::EcrRegistry properties) of this "
                     "installation. Use: cfn-lint --append-rules \"$(ecr-repos cfn-lint-rules)\" TEMPLATE ...",
     )
     return root
@@ -171,6 +182,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from . import validate
 
         return validate.run(args.templates, out, err, region=args.region)
+    if args.command in ("plan", "drift") and _is_registry(args):
+        return _registry(args, out, err)
     if args.command == "plan":
         from . import plan as plan_mod
         from . import render
@@ -204,6 +217,35 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     parser().print_help(err)
     return EXIT_ERROR
+
+
+def _is_registry(args: argparse.Namespace) -> bool:
+    from . import registry
+
+    try:
+        return registry.is_registry(args.template, args.logical_id)
+    except Exception:  # noqa: BLE001 - an unreadable template: the Custom::EcrRepos path says why
+        return False
+
+
+def _registry(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """plan or drift of a Custom::EcrRegistry (cli/registry.py)."""
+    from . import registry
+    from .drift import EXIT_CLEAN, EXIT_DRIFT, EXIT_FAILED
+
+    arguments = _registry_arguments(args)
+    try:
+        _require_sdk()  # the registry's calls need the newest floor (ecr_repos.sdk.FLOORS)
+        report = (registry.plan if args.command == "plan" else registry.drift)(args.template, **arguments)
+    except Exception as exc:  # noqa: BLE001 - reported once, with the command's exit code
+        code = report_error(args.command, exc, err)
+        return EXIT_FAILED if args.command == "drift" else code
+    for warning in report.warnings:
+        err.write(f"{warning}\n")
+    out.write(registry.as_json(report) if args.output == "json" else registry.as_text(report))
+    if args.command == "drift":
+        return EXIT_DRIFT if report.differences else EXIT_CLEAN
+    return EXIT_OK
 
 
 def _silence(stream: TextIO) -> None:

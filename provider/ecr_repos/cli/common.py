@@ -212,7 +212,7 @@ def templates_dir() -> Path:
 
 
 def lint_rules_dir() -> Path:
-    """The folder of the cfn-lint rule E9101, for ``cfn-lint --append-rules``."""
+    """The folder of the cfn-lint rules E9101 and E9103, for ``cfn-lint --append-rules``."""
     return Path(__file__).resolve().parent.parent / "cfnlint_rules"
 
 
@@ -223,19 +223,19 @@ def _is_tty(stream: Any) -> bool:
         return False
 
 
-def pick_resource(template: Template, logical_id: str | None) -> str:
-    """The logical id of the Custom::EcrRepos to work on: the one named, or the only one."""
-    found = template.custom_resources()
+def pick_resource(template: Template, logical_id: str | None, type_name: str = "Custom::EcrRepos") -> str:
+    """The logical id of the resource of ``type_name`` to work on: the one named, or the only one."""
+    found = template.custom_resources(type_name)
     if logical_id:
         if logical_id not in template.resources:
-            raise CliError(f"{template.path}: no resource {logical_id!r}; Custom::EcrRepos resources: "
+            raise CliError(f"{template.path}: no resource {logical_id!r}; {type_name} resources: "
                            f"{', '.join(found) or 'none'}")
         if logical_id not in found:
-            raise CliError(f"{template.path}: {logical_id!r} is not a Custom::EcrRepos resource")
+            raise CliError(f"{template.path}: {logical_id!r} is not a {type_name} resource")
         return logical_id
     if not found:
-        raise CliError(f"{template.path}: no Custom::EcrRepos resource in the template")
+        raise CliError(f"{template.path}: no {type_name} resource in the template")
     if len(found) > 1:
-        raise CliError(f"{template.path}: {len(found)} Custom::EcrRepos resources ({', '.join(found)}); "
+        raise CliError(f"{template.path}: {len(found)} {type_name} resources ({', '.join(found)}); "
                        "choose one with --logical-id")
     return found[0]

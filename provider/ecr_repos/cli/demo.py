@@ -24,6 +24,7 @@ from ..repos.ownership import Owner
 from . import describe, render
 from .common import EXIT_OK, EXIT_PROBLEMS, CliError, templates_dir
 from .plan import BY_STACK_ID, PLACEHOLDER_TOKEN, PlanReport, checked, desired_properties, precheck
+from .registry_demo import RegistryDemo
 from .template import Template, TemplateError, load
 
 REGION = "us-east-1"
@@ -367,10 +368,14 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
     if not isinstance(create_props.get("EcrRepositories"), dict):
         raise CliError(f"{path}: {logical_id}.EcrRepositories must be a map")
     update_props, update_said = updated(create_props)
+    # The template's Custom::EcrRegistry, if any, goes through the same steps (cli/registry_demo.py).
+    beside = RegistryDemo.find(template, parameters or {}, region=region, account=ACCOUNT, stack_name=stack_name,
+                               stack_uuid=resource.stack_uuid)
 
     shown = template_path or str(path)
     steps = "Create, then the moto server stays up" if keep_server else "Create, Update and Delete"
-    out.write(f"ecr-repos demo: {logical_id} through {steps}\n")
+    names = f"{logical_id} and {beside.logical_id}" if beside else logical_id
+    out.write(f"ecr-repos demo: {names} through {steps}\n")
     out.write(f"template: {shown}\n")  # a path is never wrapped
     raw, out = out, _Fitted(out)  # type: ignore[assignment]
     registry = Registry()
@@ -388,7 +393,7 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         created = resource.create(create_props)
         _response(out, created)
         out.write(registry.table(read_registry(client)))
-        if not created.ok:
+        if not created.ok or (beside and not beside.send(out, "Create", client, _response)):
             return _failed(out, "Create")
         if keep_server:
             _kept(raw, url, shown, logical_id, stack_name, region, parameters or {})
@@ -400,12 +405,14 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         for line in update_said:
             out.write(f"  change: {line}\n")
         out.write(_plan_text(client, create_props, update_props, resource, created.physical_id, str(path)))
+        if beside:
+            out.write("\n" + beside.plan_text(client))
 
         _banner(out, "3. Update (in place or with a new physical id)")
         changed = resource.update(update_props)
         _response(out, changed)
         out.write(registry.table(read_registry(client)))
-        if not changed.ok:
+        if not changed.ok or (beside and not beside.send(out, "Update", client, _response)):
             return _failed(out, "Update")
 
         _banner(out, "4. UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: Delete of the old physical id")
@@ -427,7 +434,11 @@ def run(template_path: str | None, logical_id: str | None, out: TextIO, err: Tex
         out.write(registry.table(left))
         if left:
             out.write("  Repositories with images and no EmptyOnDelete were kept, as the provider promises.\n")
-        ok = created.ok and changed.ok and (cleaned is None or cleaned.ok) and deleted.ok
+        if beside:
+            beside.send(out, "Delete", client, _response)
+        ok = created.ok and changed.ok and (cleaned is None or cleaned.ok) and deleted.ok and (not beside or beside.ok)
+        if beside:
+            out.write(f"\n{beside.summary()}\n")
         out.write(f"\nDone: Create {created.status}, Update {changed.status}, "
                   f"clean-up {cleaned.status if cleaned else 'not needed'}, Delete {deleted.status}.\n")
         return EXIT_OK if ok else EXIT_PROBLEMS

@@ -1,4 +1,5 @@
-"""``ecr-repos validate``: the provider's own validation of every Custom::EcrRepos in templates.
+"""``ecr-repos validate``: the provider's own validation of every Custom::EcrRepos and Custom::EcrRegistry
+in templates (the latter's by ``registry.problems``).
 
 ``resource_findings`` is the check of one resource that needs no AWS call (its properties with
 intrinsics accepted where the type could match, its YAML pitfalls, the size ceiling of an Update
@@ -14,6 +15,7 @@ from ..core import limits
 from ..core.errors import format_path
 from ..repos import spec
 from ..repos.outputs import partition_of
+from . import registry
 from .template import Template, TemplateError, load
 
 ERROR = "error"
@@ -48,14 +50,18 @@ def resource_findings(template: Template, logical_id: str, partition: str = "aws
         properties = {}
     if not isinstance(properties, dict):
         return [Finding(template.path, template.line_of(base), format_path(base), "must be a map of properties")]
-    _, problems = spec.check(properties, partition, allow_intrinsics=True)
+    is_registry = template.resources[logical_id].get("Type") == registry.REGISTRY_TYPE
+    if is_registry:
+        problems = registry.problems(properties, partition)
+    else:
+        _, problems = spec.check(properties, partition, allow_intrinsics=True)
     for problem in problems:
         location = base + tuple(problem.location)
         message = template.with_yaml_note(location, problem.message)
         if template.yaml_note(location):
             hinted.add(location)
         findings.append(Finding(template.path, template.line_of(location), format_path(location), message))
-    oversized = limits.size_warning(properties)
+    oversized = None if is_registry else limits.size_warning(properties)
     if oversized:
         findings.append(Finding(template.path, template.line_of(base), format_path(base), oversized, WARNING))
     for location, (line, note) in template.notes.items():
@@ -72,10 +78,10 @@ def template_findings(template: Template) -> list[Finding]:
 
 
 def check_template(template: Template, partition: str = "aws") -> tuple[list[str], list[Finding]]:
-    """The Custom::EcrRepos logical ids of ``template`` and every problem found in them (and in the
+    """The Custom::EcrRepos and Custom::EcrRegistry logical ids of ``template`` and every problem found in them (and in the
     template's YAML: duplicate keys, unquoted values YAML reads as numbers, booleans or dates), in
     line order."""
-    ids = template.custom_resources()
+    ids = template.custom_resources() + template.custom_resources(registry.REGISTRY_TYPE)
     findings = [f for logical_id in ids for f in resource_findings(template, logical_id, partition)]
     findings.extend(template_findings(template))
     # YAML pitfalls only where there is something to check: other YAML files (a CI workflow's
@@ -87,6 +93,8 @@ def check_template(template: Template, partition: str = "aws") -> tuple[list[str
                 findings.append(Finding(template.path, line, format_path(location), note, WARNING))
     findings.sort(key=lambda f: (f.line, f.where))
     return ids, findings
+
+
 def run(paths: list[str], out: TextIO, err: TextIO, region: str | None = None) -> int:
     """Print ``file:line: path: message`` per problem; a one-line verdict per clean file. Exit code:
     0 all clean, 1 problems found, 2 a file could not be read."""
@@ -107,5 +115,5 @@ def run(paths: list[str], out: TextIO, err: TextIO, region: str | None = None) -
         elif ids:
             out.write(f"{path}: OK ({', '.join(ids)})\n")
         else:
-            err.write(f"{path}: no Custom::EcrRepos resource; nothing to check\n")
+            err.write(f"{path}: no Custom::EcrRepos or Custom::EcrRegistry resource; nothing to check\n")
     return status
