@@ -38,5 +38,5 @@ def test_aws_commands_refuse_an_old_botocore_naming_the_minimum(old_sdk, command
 
 def test_validate_calls_no_aws_and_runs_with_an_old_botocore(old_sdk):
     result = over_old_sdk(old_sdk, "validate", "templates/example.yaml")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "templates/example.yaml: OK (Repos)\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "templates/example.yaml: OK (Repos, Registry)\n", "")
 

@@ -46,6 +46,14 @@ def default_template() -> Path:
     return templates_dir() / "example.yaml"
 
 
+def _reset(url: str) -> None:
+    """Start from an empty account: moto keeps its state per process, so a second demo in one process
+    (the tests, or a --keep-server run before) would otherwise meet the first one's registry."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).close()
+
+
 @contextmanager
 def moto_environment(region: str = REGION, port: int = 0) -> Iterator[str]:
     """A moto server on 127.0.0.1 (``port``, 0: any free one) and the environment that points boto3
@@ -68,6 +76,7 @@ def moto_environment(region: str = REGION, port: int = 0) -> Iterator[str]:
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
+        _reset(url)
         os.environ["AWS_ENDPOINT_URL"] = url
         yield url
     finally:
