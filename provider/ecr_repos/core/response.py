@@ -49,7 +49,10 @@ def _build_context() -> None:
         _context.set_exception(exc)
 
 
-threading.Thread(target=_build_context, name="ecr-repos-tls", daemon=True).start()
+# Not a daemon: a process that ends right after the import (a CLI run, a test's fresh interpreter)
+# waits the few milliseconds left instead of finalising the interpreter while OpenSSL still reads the
+# CA bundle in this thread, which crashed such a process (SIGSEGV, seen once in the layout test).
+threading.Thread(target=_build_context, name="ecr-repos-tls", daemon=False).start()
 
 
 class Answer(Protocol):
