@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from . import access
-from .. import sdk
+from .. import awserror, sdk
+from .spec import is_immutable, tag_mutability
 from ..core.errors import EcrReposError, OutOfTime
 from ..core.ratelimit import AdaptiveRate
 from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty, SdkTooOld
@@ -73,7 +74,7 @@ def _state(repo: dict[str, Any]) -> RepoState:
     return RepoState(
         name=repo["repositoryName"],
         arn=repo.get("repositoryArn", ""),
-        immutable=repo.get("imageTagMutability", "MUTABLE").startswith("IMMUTABLE"),
+        immutable=is_immutable(repo.get("imageTagMutability", "MUTABLE")),
         scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
         tag_exclusions=frozenset(f.get("filter", "") for f in repo.get("imageTagMutabilityExclusionFilters") or []),
         encryption=encryption.get("encryptionType", "AES256"),
@@ -83,10 +84,9 @@ def _state(repo: dict[str, Any]) -> RepoState:
 
 def _mutability(immutable: bool, exclusions: tuple[str, ...]) -> dict[str, Any]:
     """imageTagMutability (one of ECR's four values) and its exclusion filters, as ECR takes them."""
-    base = "IMMUTABLE" if immutable else "MUTABLE"
     if not exclusions:
-        return {"imageTagMutability": base}
-    return {"imageTagMutability": f"{base}_WITH_EXCLUSION",
+        return {"imageTagMutability": tag_mutability(immutable)}
+    return {"imageTagMutability": tag_mutability(immutable, exclusions),
             "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": f} for f in exclusions]}
 
 
@@ -110,24 +110,17 @@ def _pause(attempt: int) -> None:
     time.sleep(_pause_ceiling(attempt) * random.uniform(0.5, 1.0))
 
 
-def _code(exc: Exception) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
-
-
 def _transient(exc: Exception) -> bool:
     """A failure worth retrying as is: the connection, or ECR's side (5xx)."""
     from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):
         return True
-    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) \
-        if hasattr(exc, "response") else 0
-    return _code(exc) in TRANSIENT or status >= 500
+    return awserror.code(exc) in TRANSIENT or awserror.status(exc) >= 500
 
 
 def _principal_not_found(exc: Exception) -> bool:
-    message = getattr(exc, "response", {}).get("Error", {}).get("Message", "") if hasattr(exc, "response") else ""
-    return _code(exc) == "InvalidParameterException" and "Principal not found" in message
+    return awserror.code(exc) == "InvalidParameterException" and "Principal not found" in awserror.message(exc)
 
 
 def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
@@ -136,8 +129,7 @@ def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposErro
 
         if sdk.too_old(botocore.__version__):
             return SdkTooOld(repo, operation, botocore.__version__, sdk.MIN_BOTOCORE)
-    error = getattr(exc, "response", {}).get("Error", {})
-    return AwsCallFailed(repo, operation, error.get("Code", type(exc).__name__), error.get("Message", str(exc)))
+    return AwsCallFailed(repo, operation, awserror.code(exc) or type(exc).__name__, awserror.message(exc) or str(exc))
 
 
 class Executor:
@@ -185,7 +177,7 @@ class Executor:
             except EcrReposError:
                 raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if _code(exc) not in _NOT_BY_NAME:
+                if awserror.code(exc) not in _NOT_BY_NAME:
                     raise _translate(exc, None, "DescribeRepositories") from exc
         listed = self.list_repositories()
         return {n: listed[n] for n in wanted if n in listed}
@@ -230,7 +222,7 @@ class Executor:
         except EcrReposError:
             raise
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
-            if _code(exc) == missing:
+            if awserror.code(exc) == missing:
                 return None
             raise _translate(exc, repo, operation) from exc
 
@@ -320,9 +312,9 @@ class Executor:
             except EcrReposError:
                 raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if _code(exc) == "RepositoryNotEmptyException":
+                if awserror.code(exc) == "RepositoryNotEmptyException":
                     raise RepositoryNotEmptyMarker(repo) from exc
-                if _code(exc) == "RepositoryNotFoundException":
+                if awserror.code(exc) == "RepositoryNotFoundException":
                     return  # already gone: a retried Delete
                 raise _translate(exc, repo, "DeleteRepository") from exc
         elif isinstance(action, DeleteIfEmpty):
@@ -332,7 +324,7 @@ class Executor:
             except EcrReposError:
                 raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
+                if awserror.code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
                     raise _translate(exc, repo, "DeleteRepository") from exc
         else:  # pragma: no cover - the planner makes no other action
             raise TypeError(f"unknown action {action!r}")
@@ -393,7 +385,7 @@ class Executor:
             try:
                 result = method(**kwargs)
             except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
-                if _code(exc) in THROTTLING:
+                if awserror.code(exc) in THROTTLING:
                     self.rate.throttled(operation)
                     last = exc
                     continue

@@ -16,6 +16,7 @@ the mutable ones). Tags merge: resource Tags < RepositoryDefaults.Tags < the rep
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,20 @@ def dsse_offered(region: str) -> bool:
     """Whether ECR offers dual-layer KMS encryption in ``region`` (ECR user guide, "Encryption at rest":
     the AWS GovCloud (US) Regions only). ``*`` (the region is not known) passes: nothing is written."""
     return region == "*" or region.startswith("us-gov-")
+
+
+def tag_mutability(immutable: bool, exclusions: Collection[str] = ()) -> str:
+    """ECR's imageTagMutability, one of its four values: IMMUTABLE or MUTABLE, with
+    ``_WITH_EXCLUSION`` when some tags (``exclusions``' filters) have the opposite setting."""
+    base = "IMMUTABLE" if immutable else "MUTABLE"
+    return f"{base}_WITH_EXCLUSION" if exclusions else base
+
+
+def is_immutable(mutability: str) -> bool:
+    """Whether ECR's imageTagMutability value makes tags immutable (exclusions aside)."""
+    return mutability.startswith("IMMUTABLE")
+
+
 _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
 
 
@@ -62,8 +77,12 @@ class RepoSpec:
     @property
     def mutability(self) -> str:
         """ECR's imageTagMutability: one of the four values."""
-        base = "IMMUTABLE" if self.immutable else "MUTABLE"
-        return f"{base}_WITH_EXCLUSION" if self.tag_exclusions else base
+        return tag_mutability(self.immutable, self.tag_exclusions)
+
+
+def encryption_text(kind: str, key: str | None) -> str:
+    """An encryption in one line: ``AES256``, ``KMS``, ``KMS arn:aws:kms:...``."""
+    return f"{kind} {key}" if key else kind
 
 
 def encryption_matches(want_type: str, want_key: str | None, have_type: str, have_key: str | None) -> bool:
