@@ -240,9 +240,6 @@ class Plan(_Record):
     def actions(self) -> list[Action]:
         return [a for c in sorted(self.changes, key=lambda c: c.phase) for a in c.actions]
 
-    def by_change(self, change: str) -> list[str]:
-        return [c.repo for c in self.changes if c.change == change]
-
 
 # --- helpers on tags -------------------------------------------------------------------------
 

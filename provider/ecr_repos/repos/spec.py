@@ -57,6 +57,9 @@ _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRule
 
 @dataclass(frozen=True)
 class RepoSpec:
+    """One repository as declared. EmptyOnDelete is not here: only a Delete reads it, from its own
+    possibly invalid properties (``empty_on_delete_of``)."""
+
     name: str
     immutable: bool = True
     scan_on_push: bool = True
@@ -65,7 +68,6 @@ class RepoSpec:
     # holds is these merged with the statements others wrote (access.merge).
     repository_policy: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
-    empty_on_delete: bool = False
     tag_exclusions: tuple[str, ...] = ()  # sorted; tags with the opposite of ``immutable``
     encryption: str = AES256
     kms_key: str | None = None  # None with KMS: the AWS managed key (or any key, for adoption)
@@ -106,7 +108,6 @@ def encryption_matches(want_type: str, want_key: str | None, have_type: str, hav
 class ResourceSpec:
     repos: dict[str, RepoSpec] = field(default_factory=dict)
     adopt_existing: bool = False
-    empty_on_delete: bool = False
     reconcile_token: str = ""  # a change asks the Update to repair by hand changes (a full read)
     name_prefix: str = ""  # put before every key of EcrRepositories: ``repos`` is keyed by the full names
 
@@ -145,7 +146,6 @@ def check(
         return None, problems
     repos: dict[str, RepoSpec] = {}
     base_tags = data.get("Tags") or {}
-    resource_empty = data.get("EmptyOnDelete", False)
     defaults = data.get("RepositoryDefaults") or {}
     if not isinstance(defaults, dict):
         defaults = {}  # an intrinsic, accepted by the CLI
@@ -260,7 +260,6 @@ def check(
             lifecycle_policy=lifecycle_text,
             repository_policy=access.dump(policy_doc) if policy_doc else None,
             tags=tuple(sorted((k, v) for k, v in tags.items() if isinstance(v, str))),
-            empty_on_delete=settings.get("EmptyOnDelete", resource_empty) is True,
             tag_exclusions=exclusions,
             encryption=encryption,
             kms_key=kms_key if encryption in KMS_TYPES else None,
@@ -271,7 +270,6 @@ def check(
         ResourceSpec(
             repos=repos,
             adopt_existing=data.get("AdoptExisting", False) is True,
-            empty_on_delete=resource_empty is True,
             reconcile_token=data.get("ReconcileToken") if isinstance(data.get("ReconcileToken"), str) else "",
             name_prefix=prefix,
         ),
