@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from . import access
 from .. import awserror, sdk
-from .spec import is_immutable, tag_mutability
+from .spec import tag_mutability
 from ..core.errors import EcrReposError, OutOfTime
 from ..core.ratelimit import AdaptiveRate
 from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty, SdkTooOld
@@ -74,7 +74,7 @@ def _state(repo: dict[str, Any]) -> RepoState:
     return RepoState(
         name=repo["repositoryName"],
         arn=repo.get("repositoryArn", ""),
-        immutable=is_immutable(repo.get("imageTagMutability", "MUTABLE")),
+        immutable=repo.get("imageTagMutability", "MUTABLE").startswith("IMMUTABLE"),
         scan_on_push=bool(repo.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
         tag_exclusions=frozenset(f.get("filter", "") for f in repo.get("imageTagMutabilityExclusionFilters") or []),
         encryption=encryption.get("encryptionType", "AES256"),
@@ -110,17 +110,20 @@ def _pause(attempt: int) -> None:
     time.sleep(_pause_ceiling(attempt) * random.uniform(0.5, 1.0))
 
 
+_code = awserror.code  # the ClientError's code: ecr_repos.awserror is its one reader
+
+
 def _transient(exc: Exception) -> bool:
     """A failure worth retrying as is: the connection, or ECR's side (5xx)."""
     from botocore.exceptions import ConnectionError as BotoConnectionError, HTTPClientError
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):
         return True
-    return awserror.code(exc) in TRANSIENT or awserror.status(exc) >= 500
+    return _code(exc) in TRANSIENT or awserror.status(exc) >= 500
 
 
 def _principal_not_found(exc: Exception) -> bool:
-    return awserror.code(exc) == "InvalidParameterException" and "Principal not found" in awserror.message(exc)
+    return _code(exc) == "InvalidParameterException" and "Principal not found" in awserror.message(exc)
 
 
 def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
@@ -129,7 +132,7 @@ def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposErro
 
         if sdk.too_old(botocore.__version__):
             return SdkTooOld(repo, operation, botocore.__version__, sdk.MIN_BOTOCORE)
-    return AwsCallFailed(repo, operation, awserror.code(exc) or type(exc).__name__, awserror.message(exc) or str(exc))
+    return AwsCallFailed(repo, operation, _code(exc) or type(exc).__name__, awserror.message(exc) or str(exc))
 
 
 class Executor:
@@ -177,7 +180,7 @@ class Executor:
             except EcrReposError:
                 raise
             except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if awserror.code(exc) not in _NOT_BY_NAME:
+                if _code(exc) not in _NOT_BY_NAME:
                     raise _translate(exc, None, "DescribeRepositories") from exc
         listed = self.list_repositories()
         return {n: listed[n] for n in wanted if n in listed}
@@ -222,7 +225,7 @@ class Executor:
         except EcrReposError:
             raise
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
-            if awserror.code(exc) == missing:
+            if _code(exc) == missing:
                 return None
             raise _translate(exc, repo, operation) from exc
 
@@ -323,9 +326,9 @@ class Executor:
         except EcrReposError:
             raise
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
-            if awserror.code(exc) == "RepositoryNotEmptyException":
+            if _code(exc) == "RepositoryNotEmptyException":
                 raise RepositoryNotEmptyMarker(repo) from exc
-            if awserror.code(exc) == "RepositoryNotFoundException":
+            if _code(exc) == "RepositoryNotFoundException":
                 return  # already gone: a retried Delete
             raise _translate(exc, repo, "DeleteRepository") from exc
 
@@ -337,7 +340,7 @@ class Executor:
         except EcrReposError:
             raise
         except Exception as exc:  # noqa: BLE001 - sorted by error code below
-            if awserror.code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
+            if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
                 raise _translate(exc, repo, "DeleteRepository") from exc
 
     def _set_repository_policy(self, action: SetRepositoryPolicy) -> None:
@@ -410,7 +413,7 @@ class Executor:
             try:
                 result = method(**kwargs)
             except Exception as exc:  # noqa: BLE001 - botocore's ClientError and connection errors alike
-                if awserror.code(exc) in THROTTLING:
+                if _code(exc) in THROTTLING:
                     self.rate.throttled(operation)
                     last = exc
                     continue

@@ -47,11 +47,6 @@ def tag_mutability(immutable: bool, exclusions: Collection[str] = ()) -> str:
     return f"{base}_WITH_EXCLUSION" if exclusions else base
 
 
-def is_immutable(mutability: str) -> bool:
-    """Whether ECR's imageTagMutability value makes tags immutable (exclusions aside)."""
-    return mutability.startswith("IMMUTABLE")
-
-
 _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
 
 
