@@ -62,6 +62,15 @@ def test_each_setting_is_one_difference_named_by_repository_and_setting():
     assert out[0].as_json()["live"] == "MUTABLE"
 
 
+def test_tag_exclusions_show_in_the_mutability_value_as_ecr_holds_it():
+    d = declared({"app/api": {"MutableTagPatterns": ["latest"]}})
+    want = d.repos["app/api"]
+    [out] = found(d, {"app/api": live("app/api", want, tag_exclusions=frozenset())})
+    assert (out.setting, out.summary, out.details) == (
+        "mutability", "live IMMUTABLE, declared IMMUTABLE_WITH_EXCLUSION",
+        ("tag exclusions: live [], declared ['latest']",))
+
+
 def test_ownership_problems_are_not_repairable():
     d = declared({"app/x": {}, "app/y": {}})
     x, y = d.repos["app/x"], d.repos["app/y"]

@@ -85,6 +85,18 @@ def test_merge_keeps_foreign_statements_in_order_and_replaces_ours():
     assert merged["Statement"][2]["Principal"] == {"AWS": ["arn:aws:iam::222222222222:root"]}
 
 
+@pytest.mark.parametrize("text,expected", [
+    ('{"Version":"2012-10-17","Statement":[{"Sid":"A"},{"Sid":"B"}]}', [{"Sid": "A"}, {"Sid": "B"}]),
+    ('{"Statement":{"Sid":"Only"}}', [{"Sid": "Only"}]),  # a lone statement, as IAM allows it
+    ('{"Version":"2012-10-17"}', []),
+    ('{"Statement":"nope"}', None),
+    ("[1, 2]", None),
+    ("not json", None),
+])
+def test_statements_of_a_policy_text(text, expected):
+    assert access.statements(text) == expected
+
+
 def test_merge_without_grants_keeps_only_foreign_and_none_when_nothing_is_left():
     current = json.dumps({"Version": "2012-10-17", "Statement": [LAMBDA] + access.build_policy(
         "aws", ["111111111111"], [])["Statement"]})

@@ -69,7 +69,7 @@ def test_create_new_repository_is_three_writes_at_most():
 def test_repeat_create_is_a_no_op():
     want = desired({"app/api": {}})
     plan = planner.plan_apply(want, {"app/api": state("app/api", tags=ours(G1))}, OWNER, G1)
-    assert plan.actions == [] and plan.by_change(planner.KEEP) == ["app/api"]
+    assert plan.actions == [] and [(c.repo, c.change) for c in plan.changes] == [("app/api", planner.KEEP)]
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_update_tags_removes_only_what_was_managed_before():
     plan = planner.plan_apply(new, {"app/api": st}, OWNER, G1, old=old, old_gen=G1)
     # untag first: the count never passes ECR's 50 in between
     assert plan.actions == [UntagRepository("app/api", ("b",)), TagRepository("app/api", (("a", "9"),))]
-    assert plan.by_change(planner.UPDATE) == ["app/api"]
+    assert [(c.repo, c.change) for c in plan.changes] == [("app/api", planner.UPDATE)]
 
 
 def test_addition_keeps_the_id_and_writes_only_the_new_repository():

@@ -21,25 +21,27 @@ def props(repos, **top):
 def test_defaults():
     s = spec.parse(props({"app/api": {}}))
     repo = s.repos["app/api"]
-    assert (repo.immutable, repo.scan_on_push, repo.repository_policy, repo.tags, repo.empty_on_delete) == (
-        True, True, None, (), False)
+    assert (repo.immutable, repo.scan_on_push, repo.repository_policy, repo.tags) == (True, True, None, ())
     assert [r["selection"]["tagStatus"] for r in json.loads(repo.lifecycle_policy)["rules"]] == ["untagged"]
-    assert (s.adopt_existing, s.empty_on_delete) == (False, False)
+    assert s.adopt_existing is False
+    assert spec.empty_on_delete_of(props({"app/api": {}}), "app/api") is False
 
 
 def test_string_typed_values_and_tag_merge():
-    s = spec.parse(props({"app/api": {"IsImmutable": "false", "ScanOnPush": "false", "Tags": {"team": "api", "x": "1"},
-                                      "EmptyOnDelete": "false"}}, Tags={"team": "platform", "cost": "42"},
-                         EmptyOnDelete="true", AdoptExisting="true"))
+    properties = props({"app/api": {"IsImmutable": "false", "ScanOnPush": "false", "Tags": {"team": "api", "x": "1"},
+                                    "EmptyOnDelete": "false"}}, Tags={"team": "platform", "cost": "42"},
+                       EmptyOnDelete="true", AdoptExisting="true")
+    s = spec.parse(properties)
     repo = s.repos["app/api"]
-    assert (repo.immutable, repo.scan_on_push, repo.empty_on_delete) == (False, False, False)
+    assert (repo.immutable, repo.scan_on_push) == (False, False)
     assert repo.tag_map == {"team": "api", "x": "1", "cost": "42"}
-    assert s.adopt_existing and s.empty_on_delete
+    assert s.adopt_existing
+    assert spec.empty_on_delete_of(properties, "app/api") is False  # the repository's "false" wins
 
 
 def test_resource_empty_on_delete_is_the_default_per_repository():
-    s = spec.parse(props({"a1": {}, "b1": {"EmptyOnDelete": "false"}}, EmptyOnDelete="true"))
-    assert (s.repos["a1"].empty_on_delete, s.repos["b1"].empty_on_delete) == (True, False)
+    properties = props({"a1": {}, "b1": {"EmptyOnDelete": "false"}}, EmptyOnDelete="true")
+    assert (spec.empty_on_delete_of(properties, "a1"), spec.empty_on_delete_of(properties, "b1")) == (True, False)
 
 
 def test_raw_lifecycle_text_replaces_generated():
@@ -149,10 +151,10 @@ def test_encryption_and_its_key_are_one_setting():
 
 
 def test_tags_merge_resource_then_defaults_then_repository():
-    s = spec.parse(props({"a1": {"Tags": {"c": "repo"}}}, Tags={"a": "res", "b": "res", "c": "res"},
-                         RepositoryDefaults={"Tags": {"b": "def", "c": "def"}, "EmptyOnDelete": True}))
-    assert s.repos["a1"].tag_map == {"a": "res", "b": "def", "c": "repo"}
-    assert s.repos["a1"].empty_on_delete is True
+    properties = props({"a1": {"Tags": {"c": "repo"}}}, Tags={"a": "res", "b": "res", "c": "res"},
+                       RepositoryDefaults={"Tags": {"b": "def", "c": "def"}, "EmptyOnDelete": True})
+    assert spec.parse(properties).repos["a1"].tag_map == {"a": "res", "b": "def", "c": "repo"}
+    assert spec.empty_on_delete_of(properties, "a1") is True
 
 
 def test_a_bad_default_is_reported_once_at_its_own_path():

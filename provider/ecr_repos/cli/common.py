@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import awserror
 from .template import Template, TemplateError
 
 EXIT_OK = 0
@@ -130,14 +131,13 @@ def user_message(exc: BaseException) -> CliError | None:
         return CliError(f"ECR {exc.operation}{where} failed: {exc.code}: {exc.detail}")
     if isinstance(exc, EcrReposError):
         return CliError(exc.message())
-    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) if hasattr(exc, "response") else ""
+    code = awserror.code(exc)
     if code:
         operation = getattr(exc, "operation_name", "the call")
         hint = _CODE_HINTS.get(code)
         if hint:
             return CliError(hint.format(operation=operation))
-        detail = exc.response.get("Error", {}).get("Message", "")  # type: ignore[attr-defined]
-        return CliError(f"{operation} failed: {code}: {detail}")
+        return CliError(f"{operation} failed: {code}: {awserror.message(exc)}")
     if isinstance(exc, OSError) and exc.strerror:
         name = f"{exc.filename}: " if exc.filename else ""
         return CliError(f"{name}{exc.strerror}")

@@ -180,9 +180,9 @@ def read_registry(client: Any) -> list[dict[str, Any]]:
         rows.append({
             "name": name,
             # the table says IMMUTABLE or MUTABLE (* with exceptions); the details name the exceptions
-            "mutability": ("IMMUTABLE" if state.immutable else "MUTABLE") + ("*" if state.tag_exclusions else ""),
+            "mutability": spec.tag_mutability(state.immutable) + ("*" if state.tag_exclusions else ""),
             "mutability_text": describe.mutability_text(state.immutable, state.tag_exclusions),
-            "encryption": describe.encryption_text(state.encryption, state.kms_key),
+            "encryption": spec.encryption_text(state.encryption, state.kms_key),
             "scan": "on" if state.scan_on_push else "off",
             "images": images,
             "lifecycle": describe.lifecycle_summary(state.lifecycle_policy),

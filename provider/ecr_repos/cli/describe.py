@@ -12,6 +12,7 @@ from typing import Any
 
 from ..repos import access as policies
 from ..repos.ownership import PREFIX
+from ..repos.spec import tag_mutability
 
 _ROOT = re.compile(r"^arn:[a-z-]+:iam::([0-9]{12}):root$")
 
@@ -123,14 +124,8 @@ def access(text: str | None) -> tuple[list[str], list[str]] | None:
     to read (denies, conditions, other actions): then show its JSON."""
     if text is None:
         return [], []
-    try:
-        policy = json.loads(text)
-    except ValueError:
-        return None
-    statements = policy.get("Statement") if isinstance(policy, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list):
+    statements = policies.statements(text)
+    if statements is None:
         return None
     statements = [s for s in statements if policies.is_ours(s)]  # others' statements are theirs to show
     pull: set[str] = set()
@@ -218,12 +213,8 @@ def statement_label(statement: Any, index: int) -> str:
 
 def mutability_text(immutable: bool, exclusions: Any) -> str:
     """``IMMUTABLE``, or ``IMMUTABLE_WITH_EXCLUSION (latest, dev-*)``."""
-    base = "IMMUTABLE" if immutable else "MUTABLE"
-    return f"{base}_WITH_EXCLUSION ({', '.join(sorted(exclusions))})" if exclusions else base
-
-
-def encryption_text(kind: str, key: str | None) -> str:
-    return f"{kind} {key}" if key else kind
+    value = tag_mutability(immutable, exclusions)
+    return f"{value} ({', '.join(sorted(exclusions))})" if exclusions else value
 
 
 def user_tags(tags: dict[str, str] | None) -> dict[str, str]:

@@ -29,7 +29,7 @@ from ..repos.planner import (
     TagRepository,
     UntagRepository,
 )
-from ..repos.spec import ResourceSpec
+from ..repos.spec import ResourceSpec, tag_mutability
 from ..repos.state import RepoState
 from .describe import lifecycle_rules
 
@@ -113,8 +113,7 @@ def _describe(action: Any, state: RepoState | None, refs_known: bool,
         return [Difference(repo, REPOSITORY, "missing: the repair creates it (empty)", live=None, declared=repo)]
     if isinstance(action, SetMutability):
         live = _mutability(state)
-        declared = getattr(action, "mutability", None) or ("IMMUTABLE" if getattr(action, "immutable", False)
-                                                          else "MUTABLE")
+        declared = tag_mutability(action.immutable, action.tag_exclusions)
         extras = _extras(action, state, ("immutable", "mutability", "tag_exclusions"))
         live_ex = sorted(getattr(state, "tag_exclusions", ()) or ())
         want_ex = sorted(getattr(action, "tag_exclusions", ()) or ())
@@ -184,7 +183,7 @@ def _show(value: Any) -> str:
 def _mutability(state: RepoState | None) -> str | None:
     if state is None:
         return None
-    return getattr(state, "mutability", None) or ("IMMUTABLE" if state.immutable else "MUTABLE")
+    return tag_mutability(state.immutable, state.tag_exclusions)
 
 
 def _unknown(action: Any) -> Difference:
@@ -296,13 +295,8 @@ def _rule_words(rule: dict[str, Any]) -> str:
 def _statements(text: str | None) -> dict[str, dict[str, Any]] | None:
     if text is None:
         return {}
-    try:
-        found = json.loads(text).get("Statement")
-    except (ValueError, AttributeError):
-        return None
-    if isinstance(found, dict):
-        found = [found]
-    if not isinstance(found, list):
+    found = access.statements(text)
+    if found is None:
         return None
     return {str(s.get("Sid") or f"#{i + 1}") if isinstance(s, dict) else f"#{i + 1}": s
             for i, s in enumerate(found)}

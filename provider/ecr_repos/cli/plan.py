@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .. import awserror
 from ..repos import access, ownership, spec
 from ..core.errors import format_path
 from ..repos.executor import Executor
@@ -184,10 +185,6 @@ def _target(target: Target) -> Target:
     return Target(region, target.endpoint_url, session)
 
 
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def _account(target: Target) -> str | None:
     """The caller's account (for AWS::AccountId), ``None`` when STS refuses to say. Without
     credentials or a reachable endpoint no later call can succeed either: that error is raised."""
@@ -207,7 +204,7 @@ def _lookup_stack(target: Target, stack: str) -> tuple[dict[str, Any] | None, st
     except Exception as exc:  # noqa: BLE001 - "does not exist" is a ValidationError; any failure means "unknown"
         if "does not exist" in str(exc):
             return None, "stack not found"
-        return None, f"DescribeStacks failed: {_code(exc) or type(exc).__name__}"
+        return None, f"DescribeStacks failed: {awserror.code(exc) or type(exc).__name__}"
     live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
     return (live[0], "") if live else (None, "stack not found")
 
@@ -242,7 +239,7 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str, resources:
     try:
         body = cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
     except Exception as exc:  # noqa: BLE001 - denied, throttled, ...: plan on without it
-        raise CliError(f"GetTemplate failed: {_code(exc) or type(exc).__name__}") from exc
+        raise CliError(f"GetTemplate failed: {awserror.code(exc) or type(exc).__name__}") from exc
     name = f"the deployed template of {stack['StackName']}"
     try:
         template = loads(body if isinstance(body, str) else json.dumps(body), name)
@@ -258,7 +255,7 @@ def _deployed(target: Target, stack: dict[str, Any], logical_id: str, resources:
     try:
         detail = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
     except Exception as exc:  # noqa: BLE001 - as above
-        raise CliError(f"DescribeStackResource failed: {_code(exc) or type(exc).__name__}") from exc
+        raise CliError(f"DescribeStackResource failed: {awserror.code(exc) or type(exc).__name__}") from exc
     return Deployed(properties, detail["StackResourceDetail"].get("PhysicalResourceId"))
 
 
@@ -615,7 +612,7 @@ def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoS
             Change("mutability", [], [want.mutability]),
             Change("tag_exclusions", [], list(want.tag_exclusions)),
             Change("scan_on_push", [], [_bool(want.scan_on_push)]),
-            Change("encryption", [], [describe.encryption_text(want.encryption, want.kms_key)]),
+            Change("encryption", [], [spec.encryption_text(want.encryption, want.kms_key)]),
             Change("lifecycle_policy", [], describe.lifecycle_lines(want.lifecycle_policy)),
             Change("repository_policy", [], describe.policy_lines(want.repository_policy)),
             Change("tags", [], _tag_lines(want.tag_map)),
@@ -626,8 +623,8 @@ def _describe_change(name: str, kind: str, actions: tuple[Any, ...], want: RepoS
         plan.note = "exists and no stack owns it: taken over, images kept"
     for action in actions:
         if isinstance(action, SetMutability):
-            before = _mutability(state.immutable, state.tag_exclusions)
-            after = _mutability(action.immutable, action.tag_exclusions)
+            before = spec.tag_mutability(state.immutable, state.tag_exclusions)
+            after = spec.tag_mutability(action.immutable, action.tag_exclusions)
             if before != after:
                 plan.changes.append(Change("mutability", [before], [after]))
             if set(state.tag_exclusions) != set(action.tag_exclusions):
@@ -679,11 +676,6 @@ def _operations(actions: tuple[Any, ...]) -> list[str]:
                 continue  # only the provider's bookkeeping of physical ids
         out.append(names.get(type(action).__name__, type(action).__name__))
     return out
-
-
-def _mutability(immutable: bool, exclusions: Any) -> str:
-    base = "IMMUTABLE" if immutable else "MUTABLE"
-    return f"{base}_WITH_EXCLUSION" if exclusions else base
 
 
 def _bool(value: bool) -> str:

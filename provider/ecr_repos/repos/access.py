@@ -233,10 +233,11 @@ def readable(text: str | None) -> bool:
     return text is None or _parse(text) is not None
 
 
-def foreign_statements(text: str | None) -> list[dict[str, Any]]:
-    """The statements of a policy that others wrote, in their order."""
+def statements(text: str) -> list[Any] | None:
+    """The statements of a policy text in their order (a lone statement as a list of one);
+    ``None`` when the text is not a readable policy."""
     doc = _parse(text)
-    return [s for s in doc["Statement"] if not is_ours(s)] if doc else []
+    return None if doc is None else doc["Statement"]
 
 
 def merge(current: str | None, ours: str | None) -> str | None:

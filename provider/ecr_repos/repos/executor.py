@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from . import access
-from .. import sdk
+from .. import awserror, sdk
+from .spec import tag_mutability
 from ..core.errors import EcrReposError, OutOfTime
 from ..core.ratelimit import AdaptiveRate
 from .errors import AwsCallFailed, PrincipalNotFound, RepositoriesNotEmpty, SdkTooOld
@@ -87,10 +88,9 @@ def _state(repo: dict[str, Any]) -> RepoState:
 
 def _mutability(immutable: bool, exclusions: tuple[str, ...]) -> dict[str, Any]:
     """imageTagMutability (one of ECR's four values) and its exclusion filters, as ECR takes them."""
-    base = "IMMUTABLE" if immutable else "MUTABLE"
     if not exclusions:
-        return {"imageTagMutability": base}
-    return {"imageTagMutability": f"{base}_WITH_EXCLUSION",
+        return {"imageTagMutability": tag_mutability(immutable)}
+    return {"imageTagMutability": tag_mutability(immutable, exclusions),
             "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": f} for f in exclusions]}
 
 
@@ -114,8 +114,7 @@ def _pause(attempt: int) -> None:
     time.sleep(_pause_ceiling(attempt) * random.uniform(0.5, 1.0))
 
 
-def _code(exc: Exception) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+_code = awserror.code  # the ClientError's code: ecr_repos.awserror is its one reader
 
 
 def _transient(exc: Exception) -> bool:
@@ -124,14 +123,11 @@ def _transient(exc: Exception) -> bool:
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):
         return True
-    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) \
-        if hasattr(exc, "response") else 0
-    return _code(exc) in TRANSIENT or status >= 500
+    return _code(exc) in TRANSIENT or awserror.status(exc) >= 500
 
 
 def _principal_not_found(exc: Exception) -> bool:
-    message = getattr(exc, "response", {}).get("Error", {}).get("Message", "") if hasattr(exc, "response") else ""
-    return _code(exc) == "InvalidParameterException" and "Principal not found" in message
+    return _code(exc) == "InvalidParameterException" and "Principal not found" in awserror.message(exc)
 
 
 def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposError:
@@ -140,8 +136,7 @@ def _translate(exc: Exception, repo: str | None, operation: str) -> EcrReposErro
 
         if sdk.too_old(botocore.__version__, "Custom::EcrRepos"):
             return SdkTooOld(repo, operation, botocore.__version__, sdk.floor("Custom::EcrRepos"))
-    error = getattr(exc, "response", {}).get("Error", {})
-    return AwsCallFailed(repo, operation, error.get("Code", type(exc).__name__), error.get("Message", str(exc)))
+    return AwsCallFailed(repo, operation, _code(exc) or type(exc).__name__, awserror.message(exc) or str(exc))
 
 
 class Executor:
@@ -331,64 +326,76 @@ class Executor:
             raise RepositoriesNotEmpty(not_empty)
 
     def _apply_one(self, action: Action) -> None:
-        c = self.client
-        repo = action.repo
-        if isinstance(action, CreateRepository):
-            encryption: dict[str, Any] = {"encryptionType": action.encryption}
-            if action.kms_key:
-                encryption["kmsKey"] = action.kms_key
-            self._call(repo, "CreateRepository", c.create_repository, repositoryName=repo,
-                       **_mutability(action.immutable, action.tag_exclusions),
-                       imageScanningConfiguration={"scanOnPush": action.scan_on_push},
-                       encryptionConfiguration=encryption,
-                       tags=[{"Key": k, "Value": v} for k, v in action.tags])
-        elif isinstance(action, SetMutability):
-            self._call(repo, "PutImageTagMutability", c.put_image_tag_mutability, repositoryName=repo,
-                       **_mutability(action.immutable, action.tag_exclusions))
-        elif isinstance(action, SetScanOnPush):
-            self._call(repo, "PutImageScanningConfiguration", c.put_image_scanning_configuration,
-                       repositoryName=repo, imageScanningConfiguration={"scanOnPush": action.scan_on_push})
-        elif isinstance(action, PutLifecyclePolicy):
-            self._call(repo, "PutLifecyclePolicy", c.put_lifecycle_policy, repositoryName=repo,
-                       lifecyclePolicyText=action.text)
-        elif isinstance(action, SetRepositoryPolicy):
-            self._set_repository_policy(repo, action.text)
-        elif isinstance(action, DeleteRepositoryPolicy):
-            self._call(repo, "DeleteRepositoryPolicy", c.delete_repository_policy, repositoryName=repo)
-        elif isinstance(action, TagRepository):
-            self._call(repo, "TagResource", c.tag_resource, resourceArn=self._arn(repo),
-                       tags=[{"Key": k, "Value": v} for k, v in action.tags])
-        elif isinstance(action, UntagRepository):
-            self._call(repo, "UntagResource", c.untag_resource, resourceArn=self._arn(repo),
-                       tagKeys=list(action.keys))
-        elif isinstance(action, DeleteRepository):
-            try:
-                self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo,
-                           force=action.force, translate=False)
-            except EcrReposError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if _code(exc) == "RepositoryNotEmptyException":
-                    raise RepositoryNotEmptyMarker(repo) from exc
-                if _code(exc) == "RepositoryNotFoundException":
-                    return  # already gone: a retried Delete
-                raise _translate(exc, repo, "DeleteRepository") from exc
-        elif isinstance(action, DeleteIfEmpty):
-            try:
-                self._call(repo, "DeleteRepository", c.delete_repository, repositoryName=repo, force=False,
-                           translate=False)
-            except EcrReposError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - sorted by error code below
-                if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
-                    raise _translate(exc, repo, "DeleteRepository") from exc
-        else:  # pragma: no cover - the planner makes no other action
+        """One action's ECR call, by the action's type (``_APPLY``; a subclass takes its base's)."""
+        apply = next((self._APPLY[k] for k in type(action).__mro__ if k in self._APPLY), None)
+        if apply is None:  # pragma: no cover - the planner makes no other action
             raise TypeError(f"unknown action {action!r}")
+        apply(self, action)
 
-    def _set_repository_policy(self, repo: str, text: str) -> None:
+    def _create(self, action: CreateRepository) -> None:
+        encryption: dict[str, Any] = {"encryptionType": action.encryption}
+        if action.kms_key:
+            encryption["kmsKey"] = action.kms_key
+        self._call(action.repo, "CreateRepository", self.client.create_repository, repositoryName=action.repo,
+                   **_mutability(action.immutable, action.tag_exclusions),
+                   imageScanningConfiguration={"scanOnPush": action.scan_on_push},
+                   encryptionConfiguration=encryption,
+                   tags=[{"Key": k, "Value": v} for k, v in action.tags])
+
+    def _set_mutability(self, action: SetMutability) -> None:
+        self._call(action.repo, "PutImageTagMutability", self.client.put_image_tag_mutability,
+                   repositoryName=action.repo, **_mutability(action.immutable, action.tag_exclusions))
+
+    def _set_scan_on_push(self, action: SetScanOnPush) -> None:
+        self._call(action.repo, "PutImageScanningConfiguration", self.client.put_image_scanning_configuration,
+                   repositoryName=action.repo, imageScanningConfiguration={"scanOnPush": action.scan_on_push})
+
+    def _put_lifecycle_policy(self, action: PutLifecyclePolicy) -> None:
+        self._call(action.repo, "PutLifecyclePolicy", self.client.put_lifecycle_policy, repositoryName=action.repo,
+                   lifecyclePolicyText=action.text)
+
+    def _delete_repository_policy(self, action: DeleteRepositoryPolicy) -> None:
+        self._call(action.repo, "DeleteRepositoryPolicy", self.client.delete_repository_policy,
+                   repositoryName=action.repo)
+
+    def _tag(self, action: TagRepository) -> None:
+        self._call(action.repo, "TagResource", self.client.tag_resource, resourceArn=self._arn(action.repo),
+                   tags=[{"Key": k, "Value": v} for k, v in action.tags])
+
+    def _untag(self, action: UntagRepository) -> None:
+        self._call(action.repo, "UntagResource", self.client.untag_resource, resourceArn=self._arn(action.repo),
+                   tagKeys=list(action.keys))
+
+    def _delete(self, action: DeleteRepository) -> None:
+        repo = action.repo
+        try:
+            self._call(repo, "DeleteRepository", self.client.delete_repository, repositoryName=repo,
+                       force=action.force, translate=False)
+        except EcrReposError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sorted by error code below
+            if _code(exc) == "RepositoryNotEmptyException":
+                raise RepositoryNotEmptyMarker(repo) from exc
+            if _code(exc) == "RepositoryNotFoundException":
+                return  # already gone: a retried Delete
+            raise _translate(exc, repo, "DeleteRepository") from exc
+
+    def _delete_if_empty(self, action: DeleteIfEmpty) -> None:
+        repo = action.repo
+        try:
+            self._call(repo, "DeleteRepository", self.client.delete_repository, repositoryName=repo, force=False,
+                       translate=False)
+        except EcrReposError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sorted by error code below
+            if _code(exc) not in ("RepositoryNotEmptyException", "RepositoryNotFoundException"):
+                raise _translate(exc, repo, "DeleteRepository") from exc
+
+    def _set_repository_policy(self, action: SetRepositoryPolicy) -> None:
         """SetRepositoryPolicy, waiting out IAM's propagation: a role created moments earlier (in
         the same stack update) is refused as 'Principal not found' until ECR sees it
         (hashicorp/terraform-provider-aws#39064). Retried with backoff while the deadline allows."""
+        repo, text = action.repo, action.text
         attempt = 0
         started = time.monotonic()
         while True:
@@ -404,6 +411,19 @@ class Executor:
                     _pause(attempt)
                     continue
                 raise PrincipalNotFound(repo, access.named_principals(text), time.monotonic() - started) from exc
+
+    _APPLY: dict[type, Callable[[Executor, Any], None]] = {
+        CreateRepository: _create,
+        SetMutability: _set_mutability,
+        SetScanOnPush: _set_scan_on_push,
+        PutLifecyclePolicy: _put_lifecycle_policy,
+        SetRepositoryPolicy: _set_repository_policy,
+        DeleteRepositoryPolicy: _delete_repository_policy,
+        TagRepository: _tag,
+        UntagRepository: _untag,
+        DeleteRepository: _delete,
+        DeleteIfEmpty: _delete_if_empty,
+    }
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import access, lifecycle, ownership
 from .ownership import Ledger, Owner
-from .spec import RepoSpec, ResourceSpec, encryption_matches
+from .spec import RepoSpec, ResourceSpec, encryption_matches, encryption_text
 from .state import Record as _Record
 from .state import RepoState
 
@@ -168,9 +168,6 @@ class Plan(_Record):
     @property
     def actions(self) -> list[Action]:
         return [a for c in sorted(self.changes, key=lambda c: c.phase) for a in c.actions]
-
-    def by_change(self, change: str) -> list[str]:
-        return [c.repo for c in self.changes if c.change == change]
 
 
 # --- helpers on tags -------------------------------------------------------------------------
@@ -385,14 +382,10 @@ def _encryption_ok(want: RepoSpec, state: RepoState) -> bool:
     return encryption_matches(want.encryption, want.kms_key, state.encryption, state.kms_key)
 
 
-def _encryption_text(kind: str, key: str | None) -> str:
-    return f"{kind} {key}" if key else kind
-
-
 def _encryption_conflict(want: RepoSpec, state: RepoState) -> Conflict:
     """ECR fixes encryption at creation: no write can change it, so the plan is void."""
-    return Conflict(want.name, None, (_encryption_text(state.encryption, state.kms_key),
-                                      _encryption_text(want.encryption, want.kms_key)))
+    return Conflict(want.name, None, (encryption_text(state.encryption, state.kms_key),
+                                      encryption_text(want.encryption, want.kms_key)))
 
 
 def _merge(changes: list[RepoChange], extra: RepoChange) -> list[RepoChange]:

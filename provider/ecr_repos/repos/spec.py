@@ -16,6 +16,7 @@ the mutable ones). Tags merge: resource Tags < RepositoryDefaults.Tags < the rep
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,11 +38,23 @@ def dsse_offered(region: str) -> bool:
     """Whether ECR offers dual-layer KMS encryption in ``region`` (ECR user guide, "Encryption at rest":
     the AWS GovCloud (US) Regions only). ``*`` (the region is not known) passes: nothing is written."""
     return region == "*" or region.startswith("us-gov-")
+
+
+def tag_mutability(immutable: bool, exclusions: Collection[str] = ()) -> str:
+    """ECR's imageTagMutability, one of its four values: IMMUTABLE or MUTABLE, with
+    ``_WITH_EXCLUSION`` when some tags (``exclusions``' filters) have the opposite setting."""
+    base = "IMMUTABLE" if immutable else "MUTABLE"
+    return f"{base}_WITH_EXCLUSION" if exclusions else base
+
+
 _GENERATED = ("ExpirationRules", "ExpireAllImages", "KeepUntagged", "ArchiveRules", "ExpireArchivedAfterDays")
 
 
 @dataclass(frozen=True)
 class RepoSpec:
+    """One repository as declared. EmptyOnDelete is not here: only a Delete reads it, from its own
+    possibly invalid properties (``empty_on_delete_of``)."""
+
     name: str
     immutable: bool = True
     scan_on_push: bool = True
@@ -50,7 +63,6 @@ class RepoSpec:
     # holds is these merged with the statements others wrote (access.merge).
     repository_policy: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
-    empty_on_delete: bool = False
     tag_exclusions: tuple[str, ...] = ()  # sorted; tags with the opposite of ``immutable``
     encryption: str = AES256
     kms_key: str | None = None  # None with KMS: the AWS managed key (or any key, for adoption)
@@ -62,8 +74,12 @@ class RepoSpec:
     @property
     def mutability(self) -> str:
         """ECR's imageTagMutability: one of the four values."""
-        base = "IMMUTABLE" if self.immutable else "MUTABLE"
-        return f"{base}_WITH_EXCLUSION" if self.tag_exclusions else base
+        return tag_mutability(self.immutable, self.tag_exclusions)
+
+
+def encryption_text(kind: str, key: str | None) -> str:
+    """An encryption in one line: ``AES256``, ``KMS``, ``KMS arn:aws:kms:...``."""
+    return f"{kind} {key}" if key else kind
 
 
 def encryption_matches(want_type: str, want_key: str | None, have_type: str, have_key: str | None) -> bool:
@@ -87,7 +103,6 @@ def encryption_matches(want_type: str, want_key: str | None, have_type: str, hav
 class ResourceSpec:
     repos: dict[str, RepoSpec] = field(default_factory=dict)
     adopt_existing: bool = False
-    empty_on_delete: bool = False
     reconcile_token: str = ""  # a change asks the Update to repair by hand changes (a full read)
     name_prefix: str = ""  # put before every key of EcrRepositories: ``repos`` is keyed by the full names
 
@@ -112,152 +127,225 @@ def parse(properties: Any, partition: str = "aws", *, region: str = "*",
 def check(
     properties: Any, partition: str = "aws", *, region: str = "*", allow_intrinsics: bool = False
 ) -> tuple[ResourceSpec | None, list[Problem]]:
-    """The spec (when there are no problems) and the list of problems."""
+    """The spec (when there are no problems) and the list of problems: the schema's, then each
+    repository's, one ``_check_*`` function per rule, in the order they are reported."""
     data = coerce(properties)
-    problems = schema_problems(data, allow_intrinsics=allow_intrinsics)
-    declared = data.get("EcrRepositories") if isinstance(data, dict) else None
-    if isinstance(declared, dict):
-        # Reported with the schema's problems: it reads nothing the schema must have checked first.
-        partition_problems = [p for name, settings in declared.items() if isinstance(settings, dict)
-                              for p in _partition_problems(("EcrRepositories", name), settings, partition)]
-        if partition_problems:
-            problems = sorted(problems + partition_problems, key=_path_order)
+    problems = _schema_problems(data, partition, allow_intrinsics)
     if problems:
         return None, problems
-    repos: dict[str, RepoSpec] = {}
-    base_tags = data.get("Tags") or {}
-    resource_empty = data.get("EmptyOnDelete", False)
     defaults = data.get("RepositoryDefaults") or {}
-    if not isinstance(defaults, dict):
-        defaults = {}  # an intrinsic, accepted by the CLI
+    context = _Context(partition, region, allow_intrinsics, data.get("Tags") or {},
+                       defaults if isinstance(defaults, dict) else {})  # not a dict: an intrinsic, for the CLI
     prefix = name_prefix(data)
-    texts: dict[str, tuple[str, list[str]]] = {}  # LifecyclePolicyText -> (what is written, problems)
-    reported: set[tuple[Any, ...]] = set()
+    repos: dict[str, RepoSpec] = {}
     for name, own in (data.get("EcrRepositories") or {}).items():
         if allow_intrinsics and not isinstance(own, dict):
             continue
-        settings, origin = _merge(defaults, own)
-        where: tuple[str | int, ...] = ("EcrRepositories", name)
-        full = prefix + name
-        if prefix:
-            found = _full_name_problem(prefix, full)
-            if found:
-                problems.append(Problem(where, found))
-
-        def at(key: str) -> tuple[str | int, ...]:
-            return ("RepositoryDefaults", key) if origin.get(key) == "defaults" else where + (key,)
-
-        def problem(key: str, message: str) -> None:
-            location = at(key)
-            if (location, message) not in reported:  # a default's problem once, not once per repository
-                reported.add((location, message))
-                problems.append(Problem(location, message))
-
-        immutable = settings.get("IsImmutable", True) is not False
-        own_key, other_key = ("MutableTagPatterns", "ImmutableTagPatterns") if immutable else \
-            ("ImmutableTagPatterns", "MutableTagPatterns")
-        if origin.get(other_key) == "own":
-            problem(other_key, f"does not apply: IsImmutable is {'true' if immutable else 'false'}"
-                               f"{' (from RepositoryDefaults)' if origin.get('IsImmutable') == 'defaults' else ''}; "
-                               f"use {own_key}, or set IsImmutable: {'false' if immutable else 'true'}")
-        exclusions = tuple(sorted(set(_strings(settings.get(own_key)))))
-
-        encryption = settings.get("Encryption", AES256)
-        kms_key = settings.get("KmsKey")
-        if not isinstance(encryption, str):
-            encryption = AES256  # an intrinsic, accepted by the CLI
-        if not isinstance(kms_key, str):
-            kms_key = None
-        if encryption == DSSE and not dsse_offered(region):
-            problem("Encryption", f"KMS_DSSE (dual-layer) is offered only in the AWS GovCloud (US) Regions, "
-                                  f"not in {region}; use KMS, or deploy the stack in us-gov-west-1 or us-gov-east-1")
-
-        text = settings.get("LifecyclePolicyText")
-        expire_all = settings.get("ExpireAllImages", False) is True
-        rules = _rules(settings.get("ExpirationRules"))
-        archive = _rules(settings.get("ArchiveRules"))
-        keep_untagged = settings.get("KeepUntagged", lifecycle.UNTAGGED_KEEP)
-        if not isinstance(keep_untagged, int):
-            keep_untagged = lifecycle.UNTAGGED_KEEP
-        archived = settings.get("ExpireArchivedAfterDays")
-        if not isinstance(archived, int) or isinstance(archived, bool):
-            archived = None
-        lifecycle_text = ""
-        if text is not None and not isinstance(text, str):
-            text = None  # an intrinsic, accepted by the CLI; nothing to check
-        elif text is not None:
-            clash = [k for k in _GENERATED if k in settings and not (k == "ExpireAllImages" and not expire_all)]
-            if clash:
-                problem("LifecyclePolicyText", f"replaces the generated policy; remove {' and '.join(clash)}, "
-                                               "or the text")
-            if text not in texts:
-                policy, found = lifecycle.parse_text(text)
-                texts[text] = (lifecycle.dump(policy) if policy is not None and not found else "", found)
-            lifecycle_text, found = texts[text]
-            for message in found:
-                problem("LifecyclePolicyText", message)
-        if text is None:
-            count = lifecycle.rule_count(len(rules), expire_all, len(archive), archived is not None)
-            if count > lifecycle.MAX_RULES:
-                key = "ArchiveRules" if archive else "ExpirationRules"
-                problem(key, f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
-            lifecycle_text = lifecycle.dump(lifecycle.build_policy(
-                rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
-        if lifecycle_text and not lifecycle.MIN_CHARS <= len(lifecycle_text) <= lifecycle.MAX_CHARS:
-            key = "LifecyclePolicyText" if text is not None else ("ArchiveRules" if archive else "ExpirationRules")
-            problem(key, f"makes a lifecycle policy of {len(lifecycle_text)} characters as written to ECR; ECR "
-                         f"allows {lifecycle.MIN_CHARS}-{lifecycle.MAX_CHARS}: "
-                         f"{'shorten the rules' if len(lifecycle_text) > lifecycle.MAX_CHARS else 'add a description'}")
-        tags = {**base_tags, **(defaults.get("Tags") or {}), **(own.get("Tags") or {})}
-        if len(tags) > MAX_USER_TAGS:
-            problems.append(
-                Problem(where + ("Tags",), f"makes {len(tags)} tags with the resource's"
-                                           f"{' and RepositoryDefaults' if defaults.get('Tags') else ''} Tags; "
-                                           f"at most {MAX_USER_TAGS}")
-            )
-        statements = settings.get("PolicyStatements")
-        statements = statements if isinstance(statements, list) else []  # an intrinsic, accepted by the CLI
-        for path, message in access.statement_problems(statements, allow_intrinsics=allow_intrinsics):
-            location = at("PolicyStatements") + path
-            if (location, message) not in reported:
-                reported.add((location, message))
-                problems.append(Problem(location, message))
-        extra = [s for s in statements if isinstance(s, dict)]
-        policy_doc = access.build_policy(partition, [], [], region=region, grants=_grants(settings), extra=extra)
-        if policy_doc and len(access.dump(policy_doc)) > access.MAX_POLICY_CHARS:
-            makers = "grants and PolicyStatements make" if extra else "grants make"
-            problems.append(
-                Problem(
-                    where,
-                    f"{makers} a repository policy of {len(access.dump(policy_doc))} characters; ECR allows "
-                    f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs"
-                    f"{', or shorten PolicyStatements' if extra else ''}",
-                )
-            )
-        repos[full] = RepoSpec(
-            name=full,
-            immutable=immutable,
-            scan_on_push=settings.get("ScanOnPush", True) is not False,
-            lifecycle_policy=lifecycle_text,
-            repository_policy=access.dump(policy_doc) if policy_doc else None,
-            tags=tuple(sorted((k, v) for k, v in tags.items() if isinstance(v, str))),
-            empty_on_delete=settings.get("EmptyOnDelete", resource_empty) is True,
-            tag_exclusions=exclusions,
-            encryption=encryption,
-            kms_key=kms_key if encryption in KMS_TYPES else None,
-        )
-    if problems:
-        return None, problems
+        repos[prefix + name] = _check_repository(context, prefix, name, own)
+    if context.problems:
+        return None, context.problems
     return (
         ResourceSpec(
             repos=repos,
             adopt_existing=data.get("AdoptExisting", False) is True,
-            empty_on_delete=resource_empty is True,
             reconcile_token=data.get("ReconcileToken") if isinstance(data.get("ReconcileToken"), str) else "",
             name_prefix=prefix,
         ),
         [],
     )
+
+
+def _schema_problems(data: Any, partition: str, allow_intrinsics: bool) -> list[Problem]:
+    """The schema's problems, with the principal ARNs of another partition among them (that check
+    reads nothing the schema must have checked first), in the order of their paths."""
+    problems = schema_problems(data, allow_intrinsics=allow_intrinsics)
+    declared = data.get("EcrRepositories") if isinstance(data, dict) else None
+    if not isinstance(declared, dict):
+        return problems
+    partition_problems = [p for name, settings in declared.items() if isinstance(settings, dict)
+                          for p in _partition_problems(("EcrRepositories", name), settings, partition)]
+    return sorted(problems + partition_problems, key=_path_order) if partition_problems else problems
+
+
+class _Context:
+    """What every repository's checks share: the request, and the problems found so far. (Plain
+    classes, not dataclasses: cheaper to define at the Lambda's cold start.)"""
+
+    __slots__ = ("partition", "region", "allow_intrinsics", "base_tags", "defaults", "problems", "reported", "texts")
+
+    def __init__(self, partition: str, region: str, allow_intrinsics: bool, base_tags: dict[str, Any],
+                 defaults: dict[str, Any]) -> None:
+        self.partition = partition
+        self.region = region
+        self.allow_intrinsics = allow_intrinsics
+        self.base_tags = base_tags  # the resource's Tags
+        self.defaults = defaults  # RepositoryDefaults
+        self.problems: list[Problem] = []
+        self.reported: set[tuple[Any, ...]] = set()  # (location, message) of the settings' problems
+        self.texts: dict[str, tuple[str, list[str]]] = {}  # LifecyclePolicyText -> (what is written, problems)
+
+
+class _Report:
+    """Where one repository's problems go. A setting's problem is reported where the setting is
+    written: at RepositoryDefaults when it came from there, once, not once per repository."""
+
+    __slots__ = ("context", "where", "origin")
+
+    def __init__(self, context: _Context, where: tuple[str | int, ...], origin: dict[str, str]) -> None:
+        self.context = context
+        self.where = where  # ("EcrRepositories", key)
+        self.origin = origin  # setting -> "own" or "defaults"
+
+    def setting(self, key: str, message: str, path: tuple[str | int, ...] = ()) -> None:
+        base = ("RepositoryDefaults", key) if self.origin.get(key) == "defaults" else self.where + (key,)
+        location = base + path
+        if (location, message) not in self.context.reported:
+            self.context.reported.add((location, message))
+            self.context.problems.append(Problem(location, message))
+
+    def repository(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        self.context.problems.append(Problem(self.where + path, message))
+
+
+def _check_repository(context: _Context, prefix: str, name: str, own: dict[str, Any]) -> RepoSpec:
+    """One repository's spec; its problems go to ``context``."""
+    settings, origin = _merge(context.defaults, own)
+    report = _Report(context, ("EcrRepositories", name), origin)
+    full = prefix + name
+    if prefix:
+        found = _full_name_problem(prefix, full)
+        if found:
+            report.repository(found)
+    immutable, exclusions = _check_mutability(settings, origin, report)
+    encryption, kms_key = _check_encryption(settings, context.region, report)
+    lifecycle_text = _check_lifecycle(settings, context.texts, report)
+    tags = _check_tags(context, own, report)
+    policy = _check_policy(settings, context, report)
+    return RepoSpec(
+        name=full,
+        immutable=immutable,
+        scan_on_push=settings.get("ScanOnPush", True) is not False,
+        lifecycle_policy=lifecycle_text,
+        repository_policy=policy,
+        tags=tuple(sorted((k, v) for k, v in tags.items() if isinstance(v, str))),
+        tag_exclusions=exclusions,
+        encryption=encryption,
+        kms_key=kms_key,
+    )
+
+
+def _check_mutability(settings: dict[str, Any], origin: dict[str, str],
+                      report: _Report) -> tuple[bool, tuple[str, ...]]:
+    """IsImmutable and its tag exclusions: only the patterns of the opposite setting apply."""
+    immutable = settings.get("IsImmutable", True) is not False
+    own_key, other_key = ("MutableTagPatterns", "ImmutableTagPatterns") if immutable else \
+        ("ImmutableTagPatterns", "MutableTagPatterns")
+    if origin.get(other_key) == "own":
+        report.setting(other_key, f"does not apply: IsImmutable is {'true' if immutable else 'false'}"
+                                  f"{' (from RepositoryDefaults)' if origin.get('IsImmutable') == 'defaults' else ''}; "
+                                  f"use {own_key}, or set IsImmutable: {'false' if immutable else 'true'}")
+    return immutable, tuple(sorted(set(_strings(settings.get(own_key)))))
+
+
+def _check_encryption(settings: dict[str, Any], region: str, report: _Report) -> tuple[str, str | None]:
+    """Encryption and its KmsKey (kept for the KMS types only), of a kind the region offers."""
+    encryption = settings.get("Encryption", AES256)
+    kms_key = settings.get("KmsKey")
+    if not isinstance(encryption, str):
+        encryption = AES256  # an intrinsic, accepted by the CLI
+    if not isinstance(kms_key, str):
+        kms_key = None
+    if encryption == DSSE and not dsse_offered(region):
+        report.setting("Encryption", f"KMS_DSSE (dual-layer) is offered only in the AWS GovCloud (US) Regions, "
+                                     f"not in {region}; use KMS, or deploy the stack in us-gov-west-1 or us-gov-east-1")
+    return encryption, kms_key if encryption in KMS_TYPES else None
+
+
+def _check_lifecycle(settings: dict[str, Any], texts: dict[str, tuple[str, list[str]]], report: _Report) -> str:
+    """The lifecycle policy text written to ECR: LifecyclePolicyText as ECR would take it, or the
+    generated rules; either within ECR's size limits."""
+    text = settings.get("LifecyclePolicyText")
+    if not isinstance(text, str):
+        text = None  # none, or an intrinsic accepted by the CLI: the generated policy
+    archive = _rules(settings.get("ArchiveRules"))
+    if text is not None:
+        written = _raw_lifecycle(text, settings, texts, report)
+        key = "LifecyclePolicyText"
+    else:
+        written = _generated_lifecycle(settings, archive, report)
+        key = "ArchiveRules" if archive else "ExpirationRules"
+    if written and not lifecycle.MIN_CHARS <= len(written) <= lifecycle.MAX_CHARS:
+        report.setting(key, f"makes a lifecycle policy of {len(written)} characters as written to ECR; ECR "
+                            f"allows {lifecycle.MIN_CHARS}-{lifecycle.MAX_CHARS}: "
+                            f"{'shorten the rules' if len(written) > lifecycle.MAX_CHARS else 'add a description'}")
+    return written
+
+
+def _raw_lifecycle(text: str, settings: dict[str, Any], texts: dict[str, tuple[str, list[str]]],
+                   report: _Report) -> str:
+    """LifecyclePolicyText, alone (no generated keys beside it) and as AWS would accept it; each
+    distinct text is parsed once (``texts``)."""
+    expire_all = settings.get("ExpireAllImages", False) is True
+    clash = [k for k in _GENERATED if k in settings and not (k == "ExpireAllImages" and not expire_all)]
+    if clash:
+        report.setting("LifecyclePolicyText", f"replaces the generated policy; remove {' and '.join(clash)}, "
+                                              "or the text")
+    if text not in texts:
+        policy, found = lifecycle.parse_text(text)
+        texts[text] = (lifecycle.dump(policy) if policy is not None and not found else "", found)
+    written, found = texts[text]
+    for message in found:
+        report.setting("LifecyclePolicyText", message)
+    return written
+
+
+def _generated_lifecycle(settings: dict[str, Any], archive: list[lifecycle.Rule], report: _Report) -> str:
+    """The policy the generated keys make, within ECR's rule count (built-in rules included)."""
+    expire_all = settings.get("ExpireAllImages", False) is True
+    rules = _rules(settings.get("ExpirationRules"))
+    keep_untagged = settings.get("KeepUntagged", lifecycle.UNTAGGED_KEEP)
+    if not isinstance(keep_untagged, int):
+        keep_untagged = lifecycle.UNTAGGED_KEEP
+    archived = settings.get("ExpireArchivedAfterDays")
+    if not isinstance(archived, int) or isinstance(archived, bool):
+        archived = None
+    count = lifecycle.rule_count(len(rules), expire_all, len(archive), archived is not None)
+    if count > lifecycle.MAX_RULES:
+        report.setting("ArchiveRules" if archive else "ExpirationRules",
+                       f"makes {count} lifecycle rules with the built-in ones; ECR allows {lifecycle.MAX_RULES}")
+    return lifecycle.dump(lifecycle.build_policy(
+        rules, expire_all, keep_untagged=keep_untagged, archive=archive, expire_archived_after=archived))
+
+
+def _check_tags(context: _Context, own: dict[str, Any], report: _Report) -> dict[str, Any]:
+    """The merged user tags (resource < RepositoryDefaults < the repository), at most MAX_USER_TAGS."""
+    from_defaults = context.defaults.get("Tags") or {}
+    tags = {**context.base_tags, **from_defaults, **(own.get("Tags") or {})}
+    if len(tags) > MAX_USER_TAGS:
+        report.repository(f"makes {len(tags)} tags with the resource's"
+                          f"{' and RepositoryDefaults' if from_defaults else ''} Tags; at most {MAX_USER_TAGS}",
+                          ("Tags",))
+    return tags
+
+
+def _check_policy(settings: dict[str, Any], context: _Context, report: _Report) -> str | None:
+    """The provider's repository policy text (None: no grants), from the grants and PolicyStatements,
+    within ECR's policy size."""
+    statements = settings.get("PolicyStatements")
+    statements = statements if isinstance(statements, list) else []  # an intrinsic, accepted by the CLI
+    for path, message in access.statement_problems(statements, allow_intrinsics=context.allow_intrinsics):
+        report.setting("PolicyStatements", message, path)
+    extra = [s for s in statements if isinstance(s, dict)]
+    doc = access.build_policy(context.partition, [], [], region=context.region, grants=_grants(settings), extra=extra)
+    if not doc:
+        return None
+    text = access.dump(doc)
+    if len(text) > access.MAX_POLICY_CHARS:
+        makers = "grants and PolicyStatements make" if extra else "grants make"
+        report.repository(f"{makers} a repository policy of {len(text)} characters; ECR allows "
+                          f"{access.MAX_POLICY_CHARS}: grant by organization or OU instead of many accounts or ARNs"
+                          f"{', or shorten PolicyStatements' if extra else ''}")
+    return text
 
 
 def name_prefix(properties: Any) -> str:
