@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..repos.access import parse_policy  # one reader of a policy document for both types
 from .spec import (DEFAULT_SCANNING, SID_PREFIX, MAX_CACHE_RULES, MAX_POLICY_CHARS, MAX_REPLICATION_RULES, CacheRule,
                    RegistrySpec, ReplicationRule, Scanning, Statement, Template, cache_rule_of,
                    replication_rule_of, template_of)
@@ -132,21 +133,8 @@ class Plan:
 # --- the registry policy ---------------------------------------------------------------------------
 
 
-def _parse_policy(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    statements = doc.get("Statement", [])
-    return {**doc, "Statement": [statements] if isinstance(statements, dict) else list(statements)}
-
-
 def statements_by_sid(text: str | None) -> dict[str, dict[str, Any]]:
-    doc = _parse_policy(text)
+    doc = parse_policy(text)
     statements = (doc or {}).get("Statement", [])
     return {s["Sid"]: s for s in statements if isinstance(s, dict) and isinstance(s.get("Sid"), str)}
 
@@ -176,7 +164,7 @@ def same_statement(a: dict[str, Any] | str, b: dict[str, Any] | str) -> bool:
 
 def merge_policy(current: str | None, write: WritePolicy) -> str | None:
     """``current`` with ``write`` applied: others' statements kept in their order, then ours. None: no policy."""
-    doc = _parse_policy(current)
+    doc = parse_policy(current)
     drop = set(write.remove) | {s.sid for s in write.add}
     kept = [s for s in (doc or {}).get("Statement", []) if not (isinstance(s, dict) and s.get("Sid") in drop)]
     statements = kept + [s.document for s in write.add]

@@ -210,7 +210,7 @@ def is_ours(statement: Any) -> bool:
     return isinstance(sid, str) and sid.startswith(SID_PREFIX)
 
 
-def _parse(text: str | None) -> dict[str, Any] | None:
+def parse_policy(text: str | None) -> dict[str, Any] | None:
     """The policy document, its Statement always a list; ``None`` for no policy or an unreadable one."""
     if text is None:
         return None
@@ -230,13 +230,13 @@ def _parse(text: str | None) -> dict[str, Any] | None:
 
 def readable(text: str | None) -> bool:
     """Whether a current policy can be merged with (no policy at all counts)."""
-    return text is None or _parse(text) is not None
+    return text is None or parse_policy(text) is not None
 
 
 def statements(text: str) -> list[Any] | None:
     """The statements of a policy text in their order (a lone statement as a list of one);
     ``None`` when the text is not a readable policy."""
-    doc = _parse(text)
+    doc = parse_policy(text)
     return None if doc is None else doc["Statement"]
 
 
@@ -246,8 +246,8 @@ def merge(current: str | None, ours: str | None) -> str | None:
 
     The current policy's other top-level elements (Version, Id) are kept when a foreign statement is.
     """
-    mine = (_parse(ours) or {}).get("Statement", [])
-    doc = _parse(current)
+    mine = (parse_policy(ours) or {}).get("Statement", [])
+    doc = parse_policy(current)
     foreign = [s for s in doc["Statement"] if not is_ours(s)] if doc else []
     if not foreign and not mine:
         return None
@@ -260,7 +260,7 @@ def merge(current: str | None, ours: str | None) -> str | None:
 
 def split(text: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``(ours, foreign)`` statements of a policy text."""
-    doc = _parse(text)
+    doc = parse_policy(text)
     statements = doc["Statement"] if doc else []
     return [s for s in statements if is_ours(s)], [s for s in statements if not is_ours(s)]
 
@@ -269,7 +269,7 @@ def named_principals(text: str) -> list[str]:
     """The IAM principals (not account roots) a policy names, for a 'Principal not found' message:
     those are the ones that can be too new for ECR to see. All AWS principals if none is specific."""
     found: list[str] = []
-    for statement in (_parse(text) or {}).get("Statement", []):
+    for statement in (parse_policy(text) or {}).get("Statement", []):
         who = statement.get("Principal") if isinstance(statement, dict) else None
         aws = who.get("AWS", []) if isinstance(who, dict) else []
         for value in [aws] if isinstance(aws, str) else aws:
